@@ -1,0 +1,46 @@
+"""Load the demo firm into an empty installation; on any later start, only list the logins.
+
+``scripts/serve`` calls this on every start, so it must be safe to repeat: once any client exists
+it changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from zhangfang.clients.demo import (
+    DEMO_SEED,
+    build_demo_firm,
+    existing_demo_logins,
+    format_logins,
+)
+from zhangfang.clients.models import Client
+
+
+class Command(BaseCommand):
+    help = "创建演示数据（部门、各角色员工、客户及联系人）；已有客户时不做任何改动。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--clients", type=int, default=200, help="客户数量（默认 200）。")
+        parser.add_argument(
+            "--seed", type=int, default=DEMO_SEED, help="随机种子：相同种子生成相同的数据。"
+        )
+
+    def handle(self, *args, clients: int, seed: int, **options) -> None:
+        if clients < 1:
+            raise CommandError("--clients 至少为 1。")
+        existing = Client.objects.count()
+        if existing:
+            self.stdout.write(f"已有 {existing} 个客户，未创建演示数据。")
+            logins = existing_demo_logins()
+            if logins:
+                self.stdout.write("演示账号（初始密码，若已修改以修改后为准）：")
+                self._print_logins(logins)
+            return
+        logins = build_demo_firm(clients=clients, seed=seed, stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
+        self._print_logins(logins)
+
+    def _print_logins(self, logins: list[tuple[str, str, str]]) -> None:
+        for line in format_logins(logins):
+            self.stdout.write("  " + line)

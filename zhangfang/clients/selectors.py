@@ -1,0 +1,154 @@
+"""Reads of client data. Every query starts from the user's data scope (``client_visible_q``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from zhangfang.clients.models import Client, ClientStatus, Contact
+from zhangfang.core.scope import ScopePaths, scope_q
+from zhangfang.core.search import normalize_query
+from zhangfang.core.validators import normalize_code
+
+#: Where a client keeps the people and department that decide who may see it.
+CLIENT_SCOPE = ScopePaths(
+    department="department",
+    owner="sales_owner",
+    assignees=("accountant", "tax_specialist", "customer_service"),
+)
+
+#: Sort keys offered on the list, each an ``order_by`` expression (pinyin orders names A–Z).
+CLIENT_SORTS = {
+    "name": ("search_pinyin", "id"),
+    "status": ("status", "search_pinyin", "id"),
+    "taxpayer_type": ("taxpayer_type", "search_pinyin", "id"),
+    "tier": ("tier", "search_pinyin", "id"),
+    "industry": ("industry", "search_pinyin", "id"),
+    "updated": ("updated_at", "id"),
+    "created": ("created_at", "id"),
+}
+
+TEAM_RELATIONS = ("department", "sales_owner", "accountant", "tax_specialist", "customer_service")
+
+
+def client_visible_q(user, *, prefix: str = "") -> Q:
+    """The filter other chapters apply to reach only clients ``user`` may see.
+
+    ``prefix`` is the path from their model to the client, e.g. ``"client__"``.
+    """
+    return scope_q(user, CLIENT_SCOPE, prefix=prefix)
+
+
+def clients_visible_to(user) -> QuerySet[Client]:
+    return Client.objects.filter(client_visible_q(user))
+
+
+@dataclass(frozen=True)
+class ClientFilters:
+    q: str = ""
+    status: str = ""
+    taxpayer_type: str = ""
+    industry: str = ""
+    tier: str = ""
+    staff: int | None = None
+    department: int | None = None
+
+
+def _search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
+    text = text.strip()
+    if not text:
+        return queryset
+    condition = Q(name__icontains=text) | Q(short_name__icontains=text)
+    code = normalize_code(text)
+    if code:
+        condition |= Q(uscc__contains=code)
+    pinyin = normalize_query(text)
+    if pinyin:
+        condition |= Q(search_pinyin__contains=pinyin)
+    contact_match = Q(name__icontains=text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4:
+        contact_match |= Q(mobile__contains=digits)
+    condition |= Exists(Contact.objects.filter(contact_match, client=OuterRef("pk")))
+    return queryset.filter(condition)
+
+
+def client_list(*, user, filters: ClientFilters, sort: str = "name") -> QuerySet[Client]:
+    """Clients ``user`` may see, filtered and sorted, with the team loaded in the same query."""
+    queryset = clients_visible_to(user).select_related(*TEAM_RELATIONS)
+    queryset = _search(queryset, filters.q)
+    for field in ("status", "taxpayer_type", "industry", "tier"):
+        value = getattr(filters, field)
+        if value:
+            queryset = queryset.filter(**{field: value})
+    if filters.department:
+        queryset = queryset.filter(department_id=filters.department)
+    if filters.staff:
+        queryset = queryset.filter(
+            Q(sales_owner_id=filters.staff)
+            | Q(accountant_id=filters.staff)
+            | Q(tax_specialist_id=filters.staff)
+            | Q(customer_service_id=filters.staff)
+        )
+    descending = sort.startswith("-")
+    keys = CLIENT_SORTS.get(sort.lstrip("-"), CLIENT_SORTS["name"])
+    return queryset.order_by(*[f"-{key}" if descending else key for key in keys])
+
+
+def client_get(*, user, pk: int) -> Client | None:
+    """One client with its team, or None when it does not exist or is outside the user's scope."""
+    return clients_visible_to(user).select_related(*TEAM_RELATIONS).filter(pk=pk).first()
+
+
+def client_contacts(client: Client) -> list[Contact]:
+    return list(client.contacts.all())
+
+
+def client_by_uscc(uscc: str, *, exclude_pk: int | None = None) -> Client | None:
+    """The client already registered under a 统一社会信用代码, whoever's it is (for duplicates)."""
+    queryset = Client.objects.filter(uscc=uscc)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.only("id", "name").first()
+
+
+def team_member_options() -> list[tuple[int, str]]:
+    """Staff who can be on a client's team, for the list's "服务人员" filter."""
+    from zhangfang.core.roles import Role
+    from zhangfang.staff.models import User
+
+    team_roles = [Role.SALES, Role.ACCOUNTANT, Role.TAX_SPECIALIST, Role.CUSTOMER_SERVICE]
+    return list(
+        User.objects.filter(is_active=True, groups__name__in=team_roles)
+        .distinct()
+        .order_by("name")
+        .values_list("id", "name")
+    )
+
+
+def department_options() -> list[tuple[int, str]]:
+    from zhangfang.staff.models import Department
+
+    return list(Department.objects.filter(is_active=True).values_list("id", "name"))
+
+
+def client_status_counts(*, user) -> list[tuple[str, str, int]]:
+    """``(status, label, count)`` of the clients ``user`` may see, every status listed."""
+    counts = dict(clients_visible_to(user).order_by().values_list("status").annotate(n=Count("id")))
+    return [(code, label, counts.get(code, 0)) for code, label in ClientStatus.choices]
+
+
+def clients_missing_information(*, user, limit: int) -> list[Client]:
+    """Clients in service whose file lacks what the policy's 客户信息档案 needs (五(一)2).
+
+    Missing: the 统一社会信用代码, the industry, or any contact with a mobile number.
+    """
+    has_reachable_contact = Exists(Contact.objects.filter(client=OuterRef("pk")).exclude(mobile=""))
+    return list(
+        clients_visible_to(user)
+        .filter(status=ClientStatus.ACTIVE)
+        .filter(Q(uscc__isnull=True) | Q(industry="") | ~has_reachable_contact)
+        .order_by("name")
+        .only("id", "name", "uscc", "industry")[:limit]
+    )

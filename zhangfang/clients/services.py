@@ -1,0 +1,259 @@
+"""Every write to client data: create, edit, status changes, contacts, reveals. All audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhangfang.clients import selectors
+from zhangfang.clients.models import Client, ClientStatus, Contact
+from zhangfang.core import audit
+from zhangfang.core.errors import ConcurrentEditError, DomainError, TransitionNotAllowed
+from zhangfang.core.search import pinyin_keys
+from zhangfang.core.validators import birth_date_from_resident_id
+
+CLIENT_AUDIT_FIELDS = [
+    "name",
+    "short_name",
+    "uscc",
+    "status",
+    "taxpayer_type",
+    "industry",
+    "tier",
+    "legal_representative",
+    "registered_capital",
+    "established_on",
+    "address",
+    "phone",
+    "email",
+    "bank_name",
+    "bank_account",
+    "notes",
+    "department",
+    "sales_owner",
+    "accountant",
+    "tax_specialist",
+    "customer_service",
+]
+CONTACT_AUDIT_FIELDS = [
+    "name",
+    "role",
+    "title",
+    "mobile",
+    "email",
+    "wechat",
+    "id_number",
+    "is_primary",
+    "notes",
+]
+#: Sensitive fields: the audit log records that they changed, never their values.
+MASKED_FIELDS = frozenset({"bank_account", "id_number"})
+
+#: The allowed status moves of a client (潜在 → 服务中 → 暂停/终止, and back to service).
+CLIENT_TRANSITIONS: dict[str, set[str]] = {
+    ClientStatus.PROSPECT: {ClientStatus.ACTIVE, ClientStatus.TERMINATED},
+    ClientStatus.ACTIVE: {ClientStatus.SUSPENDED, ClientStatus.TERMINATED},
+    ClientStatus.SUSPENDED: {ClientStatus.ACTIVE, ClientStatus.TERMINATED},
+    ClientStatus.TERMINATED: {ClientStatus.ACTIVE},
+}
+
+
+def _duplicate_uscc_error(uscc: str) -> DomainError:
+    existing = selectors.client_by_uscc(uscc)
+    name = existing.name if existing else uscc
+    return DomainError(
+        _("统一社会信用代码 %(code)s 已登记为客户“%(name)s”。") % {"code": uscc, "name": name}
+    )
+
+
+def _client_snapshot(client: Client) -> dict[str, Any]:
+    return audit.snapshot(client, CLIENT_AUDIT_FIELDS, masked=MASKED_FIELDS)
+
+
+@transaction.atomic
+def client_create(*, data: dict[str, Any], by) -> Client:
+    """Register a client (潜在 or 服务中) with its team; audited as a creation."""
+    client = Client(**data)
+    client.search_pinyin = pinyin_keys(client.name, client.short_name)
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as exc:
+        # Two people registering the same code at once: the database's unique index decides.
+        if client.uscc and Client.objects.filter(uscc=client.uscc).exists():
+            raise _duplicate_uscc_error(client.uscc) from exc
+        raise
+    audit.record(
+        action="create", by=by, obj=client, changes=audit.created(_client_snapshot(client))
+    )
+    return client
+
+
+@transaction.atomic
+def client_update(
+    *, client: Client, data: dict[str, Any], expected_version: int | None, by
+) -> Client:
+    """Save edits made on the version the user opened; refuse if someone saved in between.
+
+    The stored row is re-read (and locked) here: ``client`` may be a form's instance that already
+    carries the new values, so it cannot tell what changed.
+    """
+    version = client.version if expected_version is None else expected_version
+    current = Client.objects.select_for_update().filter(pk=client.pk, version=version).first()
+    if current is None:
+        raise ConcurrentEditError(
+            _(
+                "保存失败:在您编辑期间,其他人已修改了此客户。您填写的内容仍在下方,请核对最新信息后重新保存。"
+            )
+        )
+    before = _client_snapshot(current)
+    for field, value in data.items():
+        if field != "status":  # status moves only through client_change_status
+            setattr(current, field, value)
+    current.search_pinyin = pinyin_keys(current.name, current.short_name)
+    current.version = version + 1
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError as exc:
+        if current.uscc and selectors.client_by_uscc(current.uscc, exclude_pk=current.pk):
+            raise _duplicate_uscc_error(current.uscc) from exc
+        raise
+    changes = audit.diff(before, _client_snapshot(current))
+    if changes:
+        audit.record(action="update", by=by, obj=current, changes=changes)
+    return current
+
+
+@transaction.atomic
+def client_change_status(*, client: Client, to: str, by, reason: str = "") -> Client:
+    """Move a client to another status if the workflow allows it; audited with the reason."""
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    if to not in CLIENT_TRANSITIONS.get(current.status, set()):
+        raise TransitionNotAllowed(
+            _("客户状态不能从“%(from)s”变为“%(to)s”。")
+            % {
+                "from": current.get_status_display(),
+                "to": ClientStatus(to).label if to in ClientStatus.values else to,
+            }
+        )
+    before = current.get_status_display()
+    Client.objects.filter(pk=current.pk).update(
+        status=to, version=F("version") + 1, updated_at=timezone.now()
+    )
+    current.refresh_from_db()
+    audit.record(
+        action="status",
+        by=by,
+        obj=current,
+        changes={"status": [before, current.get_status_display()]},
+        detail=reason,
+    )
+    return current
+
+
+def _contact_snapshot(contact: Contact) -> dict[str, Any]:
+    return audit.snapshot(contact, CONTACT_AUDIT_FIELDS, masked=MASKED_FIELDS)
+
+
+def _apply_contact_data(contact: Contact, data: dict[str, Any]) -> None:
+    for field, value in data.items():
+        setattr(contact, field, value)
+    if "id_number" in data:
+        contact.birthday = (
+            birth_date_from_resident_id(contact.id_number) if contact.id_number else None
+        )
+
+
+def _only_one_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        Contact.objects.filter(client_id=contact.client_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False, version=F("version") + 1)
+
+
+@transaction.atomic
+def contact_create(*, client: Client, data: dict[str, Any], by) -> Contact:
+    """Add a contact to a client; the birthday comes from the 身份证号 when one is given."""
+    contact = Contact(client=client)
+    _apply_contact_data(contact, data)
+    contact.save()
+    _only_one_primary(contact)
+    audit.record(
+        action="create",
+        by=by,
+        obj=contact,
+        anchor=client,
+        changes=audit.created(_contact_snapshot(contact)),
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, contact: Contact, data: dict[str, Any], expected_version: int | None, by
+) -> Contact:
+    """Save a contact's edits; an empty 身份证号 in ``data`` keeps the stored one."""
+    values = dict(data)
+    if not values.get("id_number"):
+        values.pop("id_number", None)
+    version = contact.version if expected_version is None else expected_version
+    locked = Contact.objects.select_for_update().filter(pk=contact.pk, version=version).first()
+    if locked is None:
+        raise ConcurrentEditError(
+            _(
+                "保存失败:在您编辑期间,其他人已修改了此联系人。您填写的内容仍在下方,请核对后重新保存。"
+            )
+        )
+    before = _contact_snapshot(locked)
+    _apply_contact_data(locked, values)
+    locked.version = version + 1
+    locked.save()
+    _only_one_primary(locked)
+    changes = audit.diff(before, _contact_snapshot(locked))
+    if changes:
+        audit.record(action="update", by=by, obj=locked, anchor=locked.client, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, by) -> None:
+    """Remove a contact; the audit log keeps what it held (sensitive fields masked)."""
+    client = contact.client
+    snapshot = _contact_snapshot(contact)
+    audit.record(
+        action="delete",
+        by=by,
+        obj=contact,
+        anchor=client,
+        changes=audit.deleted(snapshot),
+    )
+    contact.delete()
+
+
+def _reveal(*, obj, field: str, anchor, by) -> str:
+    value = getattr(obj, field) or ""
+    audit.record(
+        action="reveal",
+        by=by,
+        obj=obj,
+        anchor=anchor,
+        detail=str(obj._meta.get_field(field).verbose_name),
+    )
+    return value
+
+
+@transaction.atomic
+def client_reveal(*, client: Client, field: str, by) -> str:
+    """The plain value of a client's sensitive field; every reveal is written to the audit log."""
+    return _reveal(obj=client, field=field, anchor=client, by=by)
+
+
+@transaction.atomic
+def contact_reveal(*, contact: Contact, field: str, by) -> str:
+    """The plain value of a contact's sensitive field; every reveal is written to the audit log."""
+    return _reveal(obj=contact, field=field, anchor=contact.client, by=by)

@@ -1,0 +1,137 @@
+"""The client list: search (incl. pinyin), filters, sort, paging, htmx fragments, query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from zhangfang.clients.tests.factories import ClientFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("clients:list")
+
+
+def names(response) -> list[str]:
+    return [c.name for c in response.context["page"].object_list]
+
+
+@pytest.fixture
+def admin_client(client, firm):
+    client.force_login(firm.staff.admin)
+    return client
+
+
+@pytest.mark.parametrize(
+    "query", ["hwjs", "HWJS", "huawei", "huaweijishu", "华为", "华为技术", "hw"]
+)
+def test_search_finds_a_client_by_name_short_name_and_pinyin(admin_client, firm, query):
+    assert names(admin_client.get(LIST, {"q": query})) == ["华为技术有限公司"]
+
+
+def test_search_by_credit_code_in_any_case_or_width(admin_client, firm):
+    code = firm.ours.uscc
+    for query in (code, code.lower(), code[:10]):
+        assert names(admin_client.get(LIST, {"q": query})) == ["华为技术有限公司"]
+
+
+def test_search_by_contact_name_and_mobile(admin_client, firm):
+    ContactFactory(client=firm.theirs, name="欧阳娜娜", mobile="+8613912345678")
+    assert names(admin_client.get(LIST, {"q": "欧阳"})) == [firm.theirs.name]
+    assert names(admin_client.get(LIST, {"q": "139 1234 5678"})) == [firm.theirs.name]
+    assert names(admin_client.get(LIST, {"q": "12345678"})) == [firm.theirs.name]
+
+
+def test_a_client_with_two_matching_contacts_is_listed_once(admin_client, firm):
+    ContactFactory(client=firm.theirs, name="王强")
+    ContactFactory(client=firm.theirs, name="王芳")
+    assert names(admin_client.get(LIST, {"q": "王"})) == [firm.theirs.name]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "suspended"}, ["暂停公司"]),
+        ({"taxpayer_type": "general"}, ["一般纳税人公司"]),
+        ({"industry": "H"}, ["餐饮公司"]),
+        ({"tier": "A"}, ["重点公司"]),
+    ],
+)
+def test_filters(admin_client, firm, params, expected):
+    ClientFactory(name="暂停公司", status="suspended")
+    ClientFactory(name="一般纳税人公司", taxpayer_type="general")
+    ClientFactory(name="餐饮公司", industry="H")
+    ClientFactory(name="重点公司", tier="A")
+    assert names(admin_client.get(LIST, params)) == expected
+
+
+def test_filter_by_assigned_staff_and_department(admin_client, firm):
+    assert names(admin_client.get(LIST, {"staff": firm.staff.tax1.pk})) == [firm.ours.name]
+    assert names(admin_client.get(LIST, {"department": firm.d2.pk})) == [firm.theirs.name]
+
+
+def test_invalid_filter_values_are_ignored_not_errors(admin_client, firm):
+    response = admin_client.get(LIST, {"status": "bogus", "staff": "x", "sort": "password"})
+    assert response.status_code == 200
+    assert len(names(response)) == 2
+
+
+def test_sort_by_pinyin_name_both_ways(admin_client, firm):
+    ClientFactory(name="阿里巴巴网络技术有限公司", short_name="阿里")
+    ascending = names(admin_client.get(LIST, {"sort": "name"}))
+    assert ascending[0] == "阿里巴巴网络技术有限公司"
+    descending = names(admin_client.get(LIST, {"sort": "-name"}))
+    assert descending == list(reversed(ascending))
+
+
+def test_pagination_keeps_the_filters_in_its_links(admin_client, firm):
+    for n in range(30):
+        ClientFactory(name=f"分页测试{n:02d}有限公司", taxpayer_type="general")
+    response = admin_client.get(LIST, {"taxpayer_type": "general", "page": 2})
+    page = response.context["page"]
+    assert page.number == 2 and page.paginator.count == 30
+    assert len(page.object_list) == 5
+    assert "taxpayer_type=general&amp;page=1" in response.text
+
+
+def test_htmx_request_gets_only_the_table(admin_client, firm):
+    full = admin_client.get(LIST)
+    partial = admin_client.get(LIST, {"q": "hwjs"}, headers={"HX-Request": "true"})
+    assert "<nav" in full.text and 'id="client-table"' in full.text
+    assert 'id="client-table"' not in partial.text and "<html" not in partial.text
+    assert "华为技术有限公司" in partial.text
+
+
+def test_history_restore_gets_the_whole_page(admin_client, firm):
+    response = admin_client.get(
+        LIST, {"q": "hwjs"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in response.text
+
+
+def test_shared_link_shows_the_same_list(admin_client, firm):
+    url = LIST + "?q=hwjs&sort=-name"
+    response = admin_client.get(url)
+    assert names(response) == ["华为技术有限公司"]
+    assert 'value="hwjs"' in response.text
+
+
+def test_empty_state_says_what_to_do(admin_client, firm):
+    response = admin_client.get(LIST, {"q": "没有这样的客户"})
+    assert "没有符合条件的客户" in response.text
+
+
+@pytest.mark.parametrize("rows", [5, 40])
+def test_query_count_does_not_grow_with_rows(admin_client, firm, rows, django_assert_num_queries):
+    for n in range(rows):
+        acme = ClientFactory(
+            name=f"查询计数{n}有限公司", accountant=firm.staff.acct1, sales_owner=firm.staff.sales1
+        )
+        ContactFactory(client=acme)
+    admin_client.get(LIST)  # the first request of a session records its activity time
+    # session, user, roles, count, rows, staff options, department options
+    with django_assert_num_queries(7):
+        response = admin_client.get(LIST, {"sort": "updated"})
+    assert response.status_code == 200
+    with django_assert_num_queries(7):
+        admin_client.get(LIST, {"q": "cxjs", "status": "active"}, headers={"HX-Request": "true"})

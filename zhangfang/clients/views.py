@@ -1,0 +1,200 @@
+"""Client pages: list, detail with tabs, create/edit, contacts, status changes, reveals."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhangfang.clients import permissions, services, tabs
+from zhangfang.clients.forms import ClientForm, ContactForm, StatusChangeForm
+from zhangfang.clients.list_page import client_list_context
+from zhangfang.clients.models import ClientStatus
+from zhangfang.core.errors import ConcurrentEditError, DomainError
+
+
+def client_list(request):
+    context = client_list_context(request)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "clients/client_list.html#table", context)
+    return render(request, "clients/client_list.html", context)
+
+
+def _detail_context(request, client, tab_key: str) -> dict:
+    tab = tabs.TABS.get(tab_key) or tabs.TABS["overview"]
+    template, context = tab.render(request, client)
+    context.update({"c": client, "tab": tab.key, "tab_template": template})
+    return context
+
+
+def client_detail(request, pk: int):
+    client = permissions.access_client(request.user, pk)
+    context = _detail_context(request, client, request.GET.get("tab", "overview"))
+    context["tabs"] = [(tab.key, tab.label) for tab in tabs.TABS.values()]
+    context["transitions"] = [
+        (code, ClientStatus(code).label)
+        for code in sorted(services.CLIENT_TRANSITIONS.get(client.status, ()))
+    ]
+    return render(request, "clients/client_detail.html", context)
+
+
+def client_tab(request, pk: int, tab: str):
+    client = permissions.access_client(request.user, pk)
+    if tab not in tabs.TABS:
+        raise Http404
+    context = _detail_context(request, client, tab)
+    return render(request, context["tab_template"], context)
+
+
+def client_create(request):
+    if not permissions.can_create_client(request.user):
+        raise PermissionDenied
+    manage_team = permissions.can_manage_team(request.user)
+    form = ClientForm(request.POST or None, can_manage_team=manage_team)
+    if request.method == "POST" and form.is_valid():
+        data = form.client_data()
+        if not manage_team:
+            # A salesperson's new client is theirs, in their department, so they keep seeing it.
+            data.update(sales_owner=request.user, department=request.user.department)
+        try:
+            client = services.client_create(data=data, by=request.user)
+        except DomainError as error:
+            form.add_error("uscc", error.message)
+        else:
+            messages.success(request, _("客户“%(name)s”已创建。") % {"name": client.name})
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", {"form": form})
+
+
+def _rebind_with_current_version(form_class, request, instance, **kwargs):
+    """The user's input again, now based on the version just saved by someone else."""
+    data = request.POST.copy()
+    data["version"] = str(instance.version)
+    form = form_class(data, instance=instance, **kwargs)
+    form.is_valid()
+    return form
+
+
+def client_edit(request, pk: int):
+    client = permissions.access_client(request.user, pk)
+    manage_team = permissions.can_manage_team(request.user)
+    form = ClientForm(request.POST or None, instance=client, can_manage_team=manage_team)
+    context = {"form": form, "c": client}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                client=client,
+                data=form.client_data(),
+                expected_version=form.cleaned_data.get("version"),
+                by=request.user,
+            )
+        except ConcurrentEditError as error:
+            current = permissions.access_client(request.user, pk)
+            submitted = form.cleaned_data
+            context["form"] = _rebind_with_current_version(
+                ClientForm, request, current, can_manage_team=manage_team
+            )
+            context["conflict"] = error.message
+            context["changed_since"] = [
+                (current._meta.get_field(name).verbose_name, getattr(current, name))
+                for name in submitted
+                if name not in ("version", "bank_account")
+                and submitted[name] != getattr(current, name)
+            ]
+            context["c"] = current
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("客户信息已保存。"))
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/client_form.html", context)
+
+
+@require_POST
+def client_change_status(request, pk: int):
+    client = permissions.access_client(request.user, pk)
+    form = StatusChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择有效的状态。"))
+    else:
+        try:
+            services.client_change_status(
+                client=client,
+                to=form.cleaned_data["to"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("客户状态已变更。"))
+    return redirect("clients:detail", pk=client.pk)
+
+
+def contact_create(request, pk: int):
+    client = permissions.access_client(request.user, pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.contact_create(client=client, data=form.contact_data(), by=request.user)
+        messages.success(request, _("联系人已添加。"))
+        return redirect(reverse("clients:detail", args=[client.pk]) + "?tab=contacts")
+    return render(request, "clients/contact_form.html", {"form": form, "c": client})
+
+
+def contact_edit(request, pk: int, contact_pk: int):
+    client = permissions.access_client(request.user, pk)
+    contact = permissions.access_contact(request.user, client, contact_pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    context = {"form": form, "c": client, "contact": contact}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                contact=contact,
+                data=form.contact_data(),
+                expected_version=form.cleaned_data.get("version"),
+                by=request.user,
+            )
+        except ConcurrentEditError as error:
+            current = permissions.access_contact(request.user, client, contact_pk)
+            context["form"] = _rebind_with_current_version(ContactForm, request, current)
+            context["conflict"] = error.message
+        else:
+            messages.success(request, _("联系人已保存。"))
+            return redirect(reverse("clients:detail", args=[client.pk]) + "?tab=contacts")
+    return render(request, "clients/contact_form.html", context)
+
+
+@require_POST
+def contact_delete(request, pk: int, contact_pk: int):
+    client = permissions.access_client(request.user, pk)
+    contact = permissions.access_contact(request.user, client, contact_pk)
+    services.contact_delete(contact=contact, by=request.user)
+    messages.success(request, _("联系人已删除。"))
+    return redirect(reverse("clients:detail", args=[client.pk]) + "?tab=contacts")
+
+
+def _revealed(request, value: str) -> HttpResponse:
+    return render(request, "clients/_revealed.html", {"value": value})
+
+
+@require_POST
+def client_reveal(request, pk: int, field: str):
+    client = permissions.access_client(request.user, pk)
+    if field != "bank_account" or not permissions.can_reveal(request.user, field):
+        raise PermissionDenied
+    return _revealed(request, services.client_reveal(client=client, field=field, by=request.user))
+
+
+@require_POST
+def contact_reveal(request, pk: int, contact_pk: int, field: str):
+    client = permissions.access_client(request.user, pk)
+    contact = permissions.access_contact(request.user, client, contact_pk)
+    if field != "id_number" or not permissions.can_reveal(request.user, field):
+        raise PermissionDenied
+    return _revealed(
+        request, services.contact_reveal(contact=contact, field=field, by=request.user)
+    )
