@@ -239,8 +239,8 @@ def normalize_mobile(value: str) -> str:
     ``008613800138000``, ``8613800138000`` and full-width digits. Two checks must both pass: the
     DOMAIN.md rule (11 digits starting with 1) and libphonenumber's numbering plan (a number block
     that exists and is mobile), so ``12345678901`` is refused although it has 11 digits.
-    Numbers of other countries, landlines and Hong Kong/Macao/Taiwan numbers are refused: the
-    SMS reminders this field serves go to mainland mobiles only.
+    Numbers of other countries, landlines and Hong Kong/Macao/Taiwan numbers are refused:
+    DOMAIN.md §5 defines a mobile as an 11-digit mainland number.
     """
     text = _MOBILE_SEPARATORS.sub("", normalize_code(value))
     if text.startswith("+"):

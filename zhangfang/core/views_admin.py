@@ -47,13 +47,18 @@ def _form_error(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def schedule_warnings(*years: int) -> list[str]:
-    """One warning per year (this year, next year and any shown) without a holiday schedule."""
+def schedule_warnings(*years: int) -> list[dict]:
+    """One warning per year without a holiday schedule: this year, next year and any shown.
+
+    "This year" is the year in Asia/Shanghai (the firm's time zone), not in UTC.
+    """
     today = timezone.localdate()
     wanted = {today.year, today.year + 1, *years}
+    message = _(
+        "%(year)s 年的节假日安排尚未录入,系统暂按周末计算工作日,请录入国务院办公厅公布的安排。"
+    )
     return [
-        _("%(year)s 年的节假日安排尚未录入,系统暂按周末计算工作日,请录入国务院办公厅公布的安排。")
-        % {"year": year}
+        {"year": year, "message": message % {"year": year}}
         for year in calendar.years_missing_schedule(wanted)
     ]
 

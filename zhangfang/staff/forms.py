@@ -53,6 +53,8 @@ class StaffUserForm(VersionedFormMixin, forms.ModelForm):
         label=_("角色"), choices=Role.choices, required=False, widget=InlineCheckboxes
     )
 
+    field_order = ["username", "name", "department", "title", "mobile", "roles", "is_active"]
+
     class Meta:
         model = User
         fields = ["username", "name", "department", "mobile", "title", "is_active"]
@@ -106,6 +108,11 @@ class StaffUserForm(VersionedFormMixin, forms.ModelForm):
 
 class StaffUserCreateForm(StaffUserForm):
     """A new member of staff: the details plus an initial password, entered twice."""
+
+    field_order = [
+        "username", "name", "department", "title", "mobile", "roles",
+        "password", "password_confirm", "is_active",
+    ]  # fmt: skip
 
     password = forms.CharField(
         label=_("初始密码"),

@@ -121,3 +121,8 @@ def test_login_page_is_chinese_and_switches_to_english(client):
 @pytest.fixture
 def admin_user_with_role():
     return UserFactory(username="boss", roles=["admin"])
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks(client):
+    response = client.get(LOGIN, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "登录" in response.text and response["Content-Language"] == "zh-hans"

@@ -1,0 +1,43 @@
+"""Every page works offline: no template loads scripts or styles from another host; CSP is on."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+import zhangfang
+from zhangfang.staff.tests.factories import UserFactory
+
+REMOTE_ASSET = re.compile(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", re.IGNORECASE)
+TEMPLATES = sorted(Path(zhangfang.__file__).parent.rglob("templates/**/*.html"))
+
+
+def test_templates_were_found():
+    assert len(TEMPLATES) > 10
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(p.parents[3])))
+def test_no_template_loads_remote_scripts_or_styles(template):
+    assert not REMOTE_ASSET.search(template.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(p.parents[3])))
+def test_no_inline_styles_or_handlers_that_csp_would_block(template):
+    text = template.read_text(encoding="utf-8")
+    assert not re.search(r"\sstyle=", text), "CSP style-src 'self' blocks style attributes"
+    assert not re.search(r"\son[a-z]+=", text), "CSP blocks inline event handlers"
+    for script in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", text):
+        assert "nonce" in script, "inline scripts need the CSP nonce"
+
+
+@pytest.mark.django_db
+def test_pages_send_a_content_security_policy(client):
+    client.force_login(UserFactory(roles=["admin"]))
+    response = client.get(reverse("clients:list"))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "/static/bootstrap/css/bootstrap.min.css" in response.text
+    assert "/static/django_htmx/htmx-2.min.js" in response.text
