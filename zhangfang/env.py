@@ -34,8 +34,9 @@ def load_dotenv(path: Path) -> None:
 
 
 def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
+    value = os.environ.get(name) or default
     if value is None:
+        # An empty value counts as missing: `SECRET_KEY=` in a file is a mistake, not a key.
         raise ImproperlyConfigured(f"Environment variable {name} is required.")
     return value
 

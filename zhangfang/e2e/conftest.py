@@ -95,6 +95,9 @@ class BrowserLog:
             location = message.location or {}
             self.console_errors.append(f"{message.text} ({location.get('url', '?')})")
 
+    def on_csp_violation(self, text: str) -> None:
+        self.csp_violations.append(text)
+
     def on_request(self, request) -> None:
         self.requests.append(request.url)
         parts = urlsplit(request.url)
@@ -136,7 +139,7 @@ def context(browser: Browser, base_url: str, log: BrowserLog) -> Iterator[Browse
         viewport={"width": 1366, "height": 900},
     )
     ctx.set_default_timeout(TIMEOUT_MS)
-    ctx.expose_function("__zfCspViolation", log.csp_violations.append)
+    ctx.expose_function("__zfCspViolation", log.on_csp_violation)
     ctx.add_init_script(_CSP_LISTENER)
     ctx.on("request", log.on_request)
     yield ctx
