@@ -52,11 +52,16 @@ COLUMNS = [
 ]
 
 
-def client_list_context(request) -> dict:
+def filtered_clients(request):
+    """The list's state, filters and queryset as the URL describes them (page and export)."""
     state = ListState.from_request(request, sorts=selectors.CLIENT_SORTS, default_sort="name")
-    filter_form = ClientFilterForm(request.GET)
-    filters = filter_form.filters()
+    filters = ClientFilterForm(request.GET).filters()
     queryset = selectors.client_list(user=request.user, filters=filters, sort=state.sort)
+    return state, filters, queryset
+
+
+def client_list_context(request) -> dict:
+    state, filters, queryset = filtered_clients(request)
     page = state.paginate(queryset, per_page=PAGE_SIZE)
     selected = {
         "status": filters.status,
@@ -94,4 +99,6 @@ def client_list_context(request) -> dict:
         "selects": selects,
         "columns": [state.column(key, label) for key, label in COLUMNS],
         "can_create": permissions.can_create_client(request.user),
+        "can_export": permissions.can_export_clients(request.user),
+        "export_query": state.querystring(page=None),
     }

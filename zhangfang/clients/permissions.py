@@ -12,6 +12,8 @@ from zhangfang.core.roles import Role, has_role
 TEAM_MANAGERS = (Role.ADMIN, Role.DEPARTMENT_HEAD)
 #: Roles that may register new clients.
 CLIENT_CREATORS = (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.SALES)
+#: Roles that may export the client list (a copy of client data leaving the system, 五(三)).
+CLIENT_EXPORTERS = (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.FINANCE)
 #: Who may see a sensitive field in full (the rest see it masked).
 REVEAL_ROLES = {
     "id_number": (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.ACCOUNTANT, Role.TAX_SPECIALIST),
@@ -40,6 +42,10 @@ def can_create_client(user) -> bool:
 
 def can_manage_team(user) -> bool:
     return has_role(user, *TEAM_MANAGERS)
+
+
+def can_export_clients(user) -> bool:
+    return has_role(user, *CLIENT_EXPORTERS)
 
 
 def can_reveal(user, field: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from zhangfang.clients.models import Client, ClientStatus, Contact
 from zhangfang.core.scope import ScopePaths, scope_q
@@ -151,4 +151,13 @@ def clients_missing_information(*, user, limit: int) -> list[Client]:
         .filter(Q(uscc__isnull=True) | Q(industry="") | ~has_reachable_contact)
         .order_by("name")
         .only("id", "name", "uscc", "industry")[:limit]
+    )
+
+
+def with_primary_contact(queryset: QuerySet[Client]) -> QuerySet[Client]:
+    """Annotate each client with its primary contact's name and mobile (for exports)."""
+    primary = Contact.objects.filter(client=OuterRef("pk")).order_by("-is_primary", "id")
+    return queryset.annotate(
+        primary_contact_name=Subquery(primary.values("name")[:1]),
+        primary_contact_mobile=Subquery(primary.values("mobile")[:1]),
     )

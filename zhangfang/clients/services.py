@@ -235,6 +235,19 @@ def contact_delete(*, contact: Contact, by) -> None:
     contact.delete()
 
 
+def client_list_exported(*, filters, count: int, by) -> None:
+    """Record that ``by`` exported ``count`` clients with ``filters`` (exports are audited)."""
+    conditions = {k: v for k, v in vars(filters).items() if v not in ("", None)}
+    audit.record(
+        action="export",
+        by=by,
+        object_type="clients.client",
+        object_repr=_("客户列表"),
+        detail=_("导出 %(count)s 个客户 %(filters)s")
+        % {"count": count, "filters": conditions or ""},
+    )
+
+
 def _reveal(*, obj, field: str, anchor, by) -> str:
     value = getattr(obj, field) or ""
     audit.record(

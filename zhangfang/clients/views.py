@@ -7,14 +7,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhangfang.clients import permissions, services, tabs
+from zhangfang.clients import export, permissions, selectors, services, tabs
 from zhangfang.clients.forms import ClientForm, ContactForm, StatusChangeForm
-from zhangfang.clients.list_page import client_list_context
+from zhangfang.clients.list_page import client_list_context, filtered_clients
 from zhangfang.clients.models import ClientStatus
 from zhangfang.core.errors import ConcurrentEditError, DomainError
+from zhangfang.core.excel import xlsx_response
 
 
 def client_list(request):
@@ -22,6 +24,22 @@ def client_list(request):
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "clients/client_list.html#table", context)
     return render(request, "clients/client_list.html", context)
+
+
+def client_export(request):
+    """The filtered list as an Excel file; the export itself is written to the audit log."""
+    if not permissions.can_export_clients(request.user):
+        raise PermissionDenied
+    _state, filters, queryset = filtered_clients(request)
+    queryset = selectors.with_primary_contact(queryset)
+    count = queryset.count()
+    services.client_list_exported(filters=filters, count=count, by=request.user)
+    return xlsx_response(
+        filename=_("客户列表") + f"-{timezone.localdate():%Y%m%d}.xlsx",
+        sheet=_("客户列表"),
+        headers=export.headers(),
+        rows=export.client_rows(queryset.iterator(chunk_size=2000)),
+    )
 
 
 def _detail_context(request, client, tab_key: str) -> dict:

@@ -22,6 +22,8 @@ How a list page uses it (the staff list, the audit log and the client list all d
         "page_links": state.page_links(page),
         "columns": [state.column("username", _("用户名")), state.column("", _("角色"))],
     }
+    template = "staff/user_list.html"
+    return render(request, f"{template}#table" if wants_fragment(request) else template, context)
 
 and in the template, inside the element that htmx swaps (``{% partialdef table %}``)::
 
@@ -37,10 +39,11 @@ A selector may take the sort key instead and look it up itself (the client list 
 The filter form carries the sort in ``<input type="hidden" name="sort" value="{{ state.sort }}">``
 and leaves ``page`` out, so changing a filter keeps the order and goes back to page 1.
 
-The API is deliberately small and stable: :meth:`ListState.from_request`, the attributes
-``params``/``sort``/``page_number``, :attr:`~ListState.q`, :meth:`~ListState.get`,
-:meth:`~ListState.get_int`, :meth:`~ListState.ordering`, :meth:`~ListState.paginate`,
-:meth:`~ListState.querystring`, :meth:`~ListState.column` and :meth:`~ListState.page_links`.
+The API is deliberately small and stable: :func:`wants_fragment`,
+:meth:`ListState.from_request`, the attributes ``params``/``sort``/``page_number``,
+:attr:`~ListState.q`, :meth:`~ListState.get`, :meth:`~ListState.get_int`,
+:meth:`~ListState.ordering`, :meth:`~ListState.paginate`, :meth:`~ListState.querystring`,
+:meth:`~ListState.column` and :meth:`~ListState.page_links`.
 """
 
 from __future__ import annotations
@@ -51,6 +54,14 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, QueryDict
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """Whether to answer with the table fragment only: an htmx request, but not the one htmx
+    sends to restore a page from history (Back button with ``historyCacheSize: 0``), which must
+    get the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
 
 
 @dataclass

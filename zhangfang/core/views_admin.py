@@ -22,7 +22,7 @@ from zhangfang.core.admin_forms import (
     object_type_labels,
     parse_year,
 )
-from zhangfang.core.listing import ListState
+from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.models import CalendarDay
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
@@ -263,7 +263,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "filters_active": bool(filters),
         "type_labels": object_type_labels(),
     }
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, "core/admin/audit_log.html#table", context)
     context["filter_form"] = filter_form
     return render(request, "core/admin/audit_log.html", context)

@@ -80,14 +80,17 @@ def search(page: Page, text: str) -> None:
 
 def test_search_open_edit_and_see_history(page: Page, log, login, firm):
     login("acct1")
-    page.get_by_role("navigation", name="导航").get_by_role("link", name="客户列表").click()
+    page.locator("#zf-sidebar").get_by_role("link", name="客户列表").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("客户列表")
     expect(table_rows(page)).to_have_count(firm.total)
     set_marker(page)
+    # Tag the table now shown: the one htmx puts in its place will not carry the tag.
+    page.locator("#client-table table").evaluate("table => { table.dataset.old = '1'; }")
 
     search(page, "hwjs")
 
     expect(page).to_have_url(re.compile(r"[?&]q=hwjs(&|$)"))
+    expect(page.locator("#client-table table[data-old]")).to_have_count(0)
     expect(table_rows(page)).to_have_count(1)
     expect(table_rows(page).first).to_contain_text(HUAWEI)
     expect(page.locator("#client-table")).to_contain_text("共 1 个客户")
@@ -113,8 +116,8 @@ def test_search_open_edit_and_see_history(page: Page, log, login, firm):
     change = history.locator("tr", has_text="公司电话")
     expect(change).to_contain_text("0755-28560000")
     expect(change.locator(".zf-diff-after")).to_have_text(NEW_PHONE)
-    expect(history.locator("li", has=change)).to_contain_text("会计甲")
-    expect(page.get_by_role("tab", name="变更记录")).to_have_attribute("aria-selected", "true")
+    event = history.locator("li").filter(has=page.locator("tr", has_text="公司电话"))
+    expect(event).to_contain_text("会计甲")
     assert_no_full_page_load(page)
 
     # The tab is in the URL: a reload opens the same tab.
@@ -155,6 +158,8 @@ def test_list_state_lives_in_the_url(page: Page, log, login, firm):
     expect(page).to_have_url(re.compile(r"[?&]status=prospect(&|$)"))
     expect(table_rows(page)).to_have_count(1)
     expect(page.locator("#id_status")).to_have_value(ClientStatus.PROSPECT.value)
+    # htmx restored both entries itself: still the same document.
+    assert_no_full_page_load(page)
 
     # Forward twice: the search again, with its box filled in.
     page.go_forward()
@@ -190,3 +195,23 @@ def test_logout(page: Page, log, login, firm):
     expect(page).to_have_url(re.compile(r"/staff/login/\?next=/clients/"))
     expect(page.locator("#id_password")).to_be_visible()
     log.assert_clean("logout")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "app bug: the tab bar of clients/client_detail.html keeps 'active' and aria-selected on "
+        "the tab the page was rendered with; htmx only swaps #tab-content, so after loading "
+        "变更记录 the bar still highlights 概况 until a reload"
+    ),
+)
+def test_tab_bar_follows_the_loaded_tab(page: Page, login, firm):
+    login("acct1")
+    page.goto(f"/clients/{firm.huawei.pk}/")
+    page.get_by_role("tab", name="变更记录").click()
+    expect(page).to_have_url(re.compile(r"\?tab=history$"))
+    expect(page.locator("#tab-content").get_by_role("heading", name="变更记录")).to_be_visible()
+    expect(page.get_by_role("tab", name="变更记录")).to_have_attribute(
+        "aria-selected", "true", timeout=2_000
+    )
+    expect(page.get_by_role("tab", name="概况")).to_have_attribute("aria-selected", "false")

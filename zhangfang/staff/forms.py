@@ -66,7 +66,7 @@ class StaffUserForm(VersionedFormMixin, forms.ModelForm):
             "is_active": _("在职(允许登录)"),
         }
         help_texts = {
-            "username": _("登录用的名字:字母、数字和 @ . + - _,不区分大小写。"),
+            "username": _("登录用的名字,可用字母、数字和 @ . + - _;不能与他人仅大小写不同。"),
             "is_active": _("取消勾选即停用账户,停用后不能登录,历史记录保留。"),
         }
         error_messages = {"username": {"unique": _("该用户名已被使用,请换一个。")}}

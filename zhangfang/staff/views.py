@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import DomainError
-from zhangfang.core.listing import ListState
+from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
 from zhangfang.core.selectors import audit_history_for
@@ -103,7 +103,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         "columns": [state.column(key, label) for key, label in USER_COLUMNS],
         "filters_active": bool(state.q or role or department or active is not None),
     }
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, "staff/user_list.html#table", context)
     context["selects"] = [
         _select(
@@ -230,7 +230,7 @@ def department_list(request: HttpRequest) -> HttpResponse:
         ),
     }
     template = "staff/department_list.html"
-    return render(request, f"{template}#table" if request.htmx else template, context)
+    return render(request, f"{template}#table" if wants_fragment(request) else template, context)
 
 
 @role_required(Role.ADMIN)

@@ -135,3 +135,40 @@ def test_query_count_does_not_grow_with_rows(admin_client, firm, rows, django_as
     assert response.status_code == 200
     with django_assert_num_queries(7):
         admin_client.get(LIST, {"q": "cxjs", "status": "active"}, headers={"HX-Request": "true"})
+
+
+def test_export_gives_the_filtered_list_as_excel_and_is_audited(admin_client, firm):
+    import io
+
+    from openpyxl import load_workbook
+
+    from zhangfang.core.models import AuditEvent
+
+    ContactFactory(client=firm.ours, name="李娜", mobile="+8613800138000", is_primary=True)
+    response = admin_client.get(reverse("clients:export"), {"q": "hwjs"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "客户名称" and len(rows) == 2
+    assert rows[1][0] == "华为技术有限公司" and "李娜" in rows[1] and "138 0013 8000" in rows[1]
+    event = AuditEvent.objects.get(action="export")
+    assert event.actor == firm.staff.admin and "1" in event.detail
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("admin", 200), ("head1", 200), ("finance", 200), ("acct1", 403), ("sales1", 403)],
+)
+def test_only_some_roles_may_export(client, firm, who, status):
+    client.force_login(getattr(firm.staff, who))
+    assert client.get(reverse("clients:export")).status_code == status
+
+
+def test_export_of_a_head_holds_only_their_department(client, firm):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(firm.staff.head2)
+    sheet = load_workbook(io.BytesIO(client.get(reverse("clients:export")).content)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [firm.theirs.name]

@@ -163,6 +163,16 @@ def test_htmx_request_gets_only_the_table_and_links_keep_the_filters(admin_clien
     assert "<html" in full and 'id="user-table"' in full and 'hx-get="/staff/"' in full
 
 
+def test_history_restore_gets_the_whole_page(admin_client, staff):
+    response = admin_client.get(
+        reverse("staff:user_list"),
+        {"role": "sales"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in response.content.decode()
+
+
 def test_pagination_is_25_a_page(admin_client, admin):
     for n in range(30):
         UserFactory(username=f"u{n:02d}")
@@ -320,6 +330,9 @@ def test_edit_staff_records_role_changes(admin_client, admin):
     assert event.changes == {"roles": ["会计", "会计、部门负责人"]}
     log = admin_client.get(reverse("core:audit_log")).content.decode()
     assert "角色" in log and "会计、部门负责人" in log
+    history = admin_client.get(url).content.decode()  # the edit page shows the record's history
+    assert '<span class="zf-diff-after">会计、部门负责人</span>' in history
+    assert ">roles<" not in history
 
 
 def test_concurrent_edit_is_refused_and_the_first_save_kept(admin_client, admin):
