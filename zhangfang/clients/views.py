@@ -17,11 +17,12 @@ from zhangfang.clients.list_page import client_list_context, filtered_clients
 from zhangfang.clients.models import ClientStatus
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.excel import xlsx_response
+from zhangfang.core.listing import wants_fragment
 
 
 def client_list(request):
     context = client_list_context(request)
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_fragment(request):
         return render(request, "clients/client_list.html#table", context)
     return render(request, "clients/client_list.html", context)
 

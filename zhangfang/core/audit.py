@@ -117,12 +117,3 @@ def field_label(object_type: str, field: str) -> str:
         return str(model._meta.get_field(field).verbose_name)
     except (LookupError, ValueError, FieldDoesNotExist):
         return field
-
-
-def changed_fields(event: AuditEvent) -> list[tuple[str, Any, Any]]:
-    """``(label, before, after)`` of each field an event changed, for display."""
-    return [
-        (field_label(event.object_type, field), values[0], values[1])
-        for field, values in (event.changes or {}).items()
-        if isinstance(values, list | tuple) and len(values) == 2
-    ]

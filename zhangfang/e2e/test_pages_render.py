@@ -8,6 +8,7 @@ are console errors), raises no exception and loads nothing from any host but the
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -32,7 +33,8 @@ def admin():
     )
     ContactFactory(client=client, name="张伟")
     ClientFactory(name="广州市恒泰贸易有限公司", short_name="恒泰", department=department)
-    return UserFactory(username="admin", name="管理员", department=None, roles=["admin"])
+    user = UserFactory(username="admin", name="管理员", department=None, roles=["admin"])
+    return SimpleNamespace(user=user, huawei=client)
 
 
 def check_page(page: Page, log, path: str) -> list[str]:
@@ -82,10 +84,7 @@ def test_every_navigation_page_renders(page: Page, log, login, admin):
 
 def test_client_pages_render(page: Page, log, login, admin):
     login("admin")
-    client_pk = page.evaluate("0") or None  # placeholder to keep the page alive; see below
-    from zhangfang.clients.models import Client
-
-    client_pk = Client.objects.get(short_name="华为").pk
+    client_pk = admin.huawei.pk
     paths = [
         "/clients/?q=hwjs",
         "/clients/new/",
