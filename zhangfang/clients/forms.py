@@ -63,7 +63,7 @@ class ClientForm(VersionedFormMixin, forms.ModelForm):
             # Status moves go through the status actions on the detail page, never this form.
             del self.fields["status"]
             # The stored account is not sent to the browser; left empty, it stays as it is.
-            self.fields["bank_account"].help_text = _("已录入的账号不在此显示;留空则保持不变。")
+            self.fields["bank_account"].help_text = _("已录入的账号不在此显示；留空则保持不变。")
             self.initial["bank_account"] = ""
         else:
             self.fields["status"].choices = [
@@ -131,12 +131,12 @@ class ContactForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mobile"].help_text = _("11 位手机号,如 138 0013 8000")
+        self.fields["mobile"].help_text = _("11 位手机号，如 138 0013 8000")
         if self.instance.pk:
             self.initial["id_number"] = ""
             if self.instance.id_number:
                 self.fields["id_number"].help_text = _(
-                    "已录入的身份证号不在此显示;留空则保持不变。"
+                    "已录入的身份证号不在此显示；留空则保持不变。"
                 )
 
     def clean_mobile(self) -> str:

@@ -70,7 +70,7 @@ class Client(models.Model):
     )
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
     registered_capital = models.DecimalField(
-        _("注册资本(元)"), max_digits=16, decimal_places=2, null=True, blank=True
+        _("注册资本（元）"), max_digits=16, decimal_places=2, null=True, blank=True
     )
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
     address = models.CharField(_("经营地址"), max_length=200, blank=True)
@@ -161,7 +161,7 @@ class Contact(models.Model):
     email = models.EmailField(_("电子邮箱"), blank=True)
     wechat = models.CharField(_("微信号"), max_length=50, blank=True)
     id_number = EncryptedTextField(_("身份证号"), blank=True)
-    # Taken from the 身份证号 when one is entered, for birthday greetings (policy 四(二)2).
+    # Taken from the 身份证号 when one is entered, for birthday greetings (policy 四（二）2).
     birthday = models.DateField(_("生日"), null=True, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     notes = models.CharField(_("备注"), max_length=200, blank=True)

@@ -12,7 +12,7 @@ from zhangfang.core.roles import Role, has_role
 TEAM_MANAGERS = (Role.ADMIN, Role.DEPARTMENT_HEAD)
 #: Roles that may register new clients.
 CLIENT_CREATORS = (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.SALES)
-#: Roles that may export the client list (a copy of client data leaving the system, 五(三)).
+#: Roles that may export the client list (a copy of client data leaving the system, 五（三）).
 CLIENT_EXPORTERS = (Role.ADMIN, Role.DEPARTMENT_HEAD, Role.FINANCE)
 #: Who may see a sensitive field in full (the rest see it masked).
 REVEAL_ROLES = {

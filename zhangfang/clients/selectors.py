@@ -140,7 +140,7 @@ def client_status_counts(*, user) -> list[tuple[str, str, int]]:
 
 
 def clients_missing_information(*, user, limit: int) -> list[Client]:
-    """Clients in service whose file lacks what the policy's 客户信息档案 needs (五(一)2).
+    """Clients in service whose file lacks what the policy's 客户信息档案 needs (五（一）2).
 
     Missing: the 统一社会信用代码, the industry, or any contact with a mobile number.
     """

@@ -107,7 +107,7 @@ def client_update(
     if current is None:
         raise ConcurrentEditError(
             _(
-                "保存失败:在您编辑期间,其他人已修改了此客户。您填写的内容仍在下方,请核对最新信息后重新保存。"
+                "保存失败：在您编辑期间，其他人已修改了此客户。您填写的内容仍在下方，请核对最新信息后重新保存。"
             )
         )
     before = _client_snapshot(current)
@@ -206,7 +206,7 @@ def contact_update(
     if locked is None:
         raise ConcurrentEditError(
             _(
-                "保存失败:在您编辑期间,其他人已修改了此联系人。您填写的内容仍在下方,请核对后重新保存。"
+                "保存失败：在您编辑期间，其他人已修改了此联系人。您填写的内容仍在下方，请核对后重新保存。"
             )
         )
     before = _contact_snapshot(locked)

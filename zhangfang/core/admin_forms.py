@@ -53,7 +53,7 @@ class CalendarDayForm(StyledFormMixin, forms.Form):
         label=gettext_lazy("说明"),
         max_length=100,
         required=False,
-        help_text=gettext_lazy("例如:春节、国庆节调休。"),
+        help_text=gettext_lazy("例如：春节、国庆节调休。"),
     )
     pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -115,7 +115,7 @@ def parse_calendar_lines(text: str) -> list[tuple[dt.date, str, str]]:
         match = _LINE.match(line)
         if match is None:
             errors.append(
-                _("第 %(line)s 行:格式应为“日期 类型 说明”,例如“2027-01-01 holiday 元旦”。")
+                _("第 %(line)s 行：格式应为“日期 类型 说明”，例如“2027-01-01 holiday 元旦”。")
                 % {"line": number}
             )
             continue
@@ -123,33 +123,33 @@ def parse_calendar_lines(text: str) -> list[tuple[dt.date, str, str]]:
             start = _parse_date(match["start"])
             end = _parse_date(match["end"]) if match["end"] else start
         except ValueError:
-            errors.append(_("第 %(line)s 行:日期无效。") % {"line": number})
+            errors.append(_("第 %(line)s 行：日期无效。") % {"line": number})
             continue
         kind = next(
             (code for code, words in _KIND_WORDS.items() if match["kind"].lower() in words), None
         )
         if kind is None:
             errors.append(
-                _("第 %(line)s 行:无法识别类型“%(kind)s”,请写 holiday(休)或 workday(班)。")
+                _("第 %(line)s 行：无法识别类型“%(kind)s”，请写 holiday(休)或 workday(班)。")
                 % {"line": number, "kind": match["kind"]}
             )
             continue
         note = (match["note"] or "").strip()
         if len(note) > 100:
-            errors.append(_("第 %(line)s 行:说明不能超过 100 个字。") % {"line": number})
+            errors.append(_("第 %(line)s 行：说明不能超过 100 个字。") % {"line": number})
             continue
         if end < start:
-            errors.append(_("第 %(line)s 行:结束日期早于开始日期。") % {"line": number})
+            errors.append(_("第 %(line)s 行：结束日期早于开始日期。") % {"line": number})
             continue
         if (end - start).days >= MAX_RANGE_DAYS:
             errors.append(
-                _("第 %(line)s 行:日期范围超过 %(n)s 天,请检查。")
+                _("第 %(line)s 行：日期范围超过 %(n)s 天，请检查。")
                 % {"line": number, "n": MAX_RANGE_DAYS}
             )
             continue
         if not (MIN_YEAR <= start.year <= MAX_YEAR and MIN_YEAR <= end.year <= MAX_YEAR):
             errors.append(
-                _("第 %(line)s 行:日期须在 %(min)s 年至 %(max)s 年之间。")
+                _("第 %(line)s 行：日期须在 %(min)s 年至 %(max)s 年之间。")
                 % {"line": number, "min": MIN_YEAR, "max": MAX_YEAR}
             )
             continue
@@ -157,7 +157,7 @@ def parse_calendar_lines(text: str) -> list[tuple[dt.date, str, str]]:
         while day <= end:
             if day in seen:
                 errors.append(
-                    _("第 %(line)s 行:%(date)s 与第 %(other)s 行重复。")
+                    _("第 %(line)s 行：%(date)s 与第 %(other)s 行重复。")
                     % {"line": number, "date": day.isoformat(), "other": seen[day]}
                 )
                 break
@@ -184,7 +184,7 @@ class CalendarBulkForm(StyledFormMixin, forms.Form):
             }
         ),
         help_text=gettext_lazy(
-            "每行一天或一段日期:日期(或“开始~结束”)、类型(holiday/休 或 workday/班)、说明。"
+            "每行一天或一段日期：日期（或“开始~结束”）、类型(holiday/休 或 workday/班)、说明。"
             "已有的日期会被覆盖。"
         ),
     )
@@ -230,14 +230,14 @@ class FilingDeadlinesForm(StyledFormMixin, forms.Form):
             day = dt.date(self.year, month, int(text)) if text.isdigit() else _parse_date(text)
         except ValueError as exc:
             raise ValidationError(
-                _("%(month)s 月:“%(text)s”不是有效的日期。") % {**names, "text": text}
+                _("%(month)s 月：“%(text)s”不是有效的日期。") % {**names, "text": text}
             ) from exc
         if (day.year, day.month) != (self.year, month):
             raise ValidationError(
-                _("%(month)s 月:截止日必须在 %(year)s 年 %(month)s 月内。") % names
+                _("%(month)s 月：截止日必须在 %(year)s 年 %(month)s 月内。") % names
             )
         if day.day < 15:
-            raise ValidationError(_("%(month)s 月:申报截止日不会早于当月 15 日,请检查。") % names)
+            raise ValidationError(_("%(month)s 月：申报截止日不会早于当月 15 日，请检查。") % names)
         return day
 
     def clean(self) -> dict[str, Any]:

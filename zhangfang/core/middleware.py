@@ -61,7 +61,7 @@ class IdleSessionTimeoutMiddleware:
                 limit = policy.get("session_idle_minutes") * 60
                 if last_seen is not None and now - last_seen > limit:
                     logout(request)
-                    messages.warning(request, _("长时间未操作,已自动退出,请重新登录。"))
+                    messages.warning(request, _("长时间未操作，已自动退出，请重新登录。"))
                     if request.headers.get("HX-Request") == "true":
                         return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
                     return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)

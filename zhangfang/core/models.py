@@ -83,7 +83,7 @@ class AuditEvent(models.Model):
 
 
 class CalendarDayKind(models.TextChoices):
-    HOLIDAY = "holiday", _("法定节假日(休息)")
+    HOLIDAY = "holiday", _("法定节假日（休息）")
     WORKDAY = "workday", _("调休上班")
 
 

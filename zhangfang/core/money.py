@@ -8,9 +8,9 @@ disagree with the ledger.
 The capitals follow 中国人民银行《正确填写票据和结算凭证的基本规定》. Where the rules leave a
 choice, Zhangfang takes the shorter form, consistently:
 
-* after 角 no 整: ``1409.50`` → 人民币壹仟肆佰零玖元伍角;
+* after 角 no 整: ``1409.50`` → 人民币壹仟肆佰零玖元伍角；
 * when the 万 (or 亿) digit is 0 but the next digit is not, no 零:
-  ``108000`` → 人民币壹拾万捌仟元整;
+  ``108000`` → 人民币壹拾万捌仟元整；
 * when the 元 digit is 0 but the 角 digit is not, no 零: ``10.30`` → 人民币壹拾元叁角.
 
 A 零 is still written when a whole 万 group is empty, because then no 万 marks the place:
@@ -80,7 +80,7 @@ def _integer(number: int) -> str:
 
     Splits off the highest 亿 or 万 section, writes it recursively followed by its unit, then the
     rest. Between the two, one 零 stands for the zeros there, except when the zeros end at the
-    unit digit of a section that is itself written (``10,8000`` → 壹拾万捌仟, ``10,1000,0000`` →
+    unit digit of a section that is itself written (``10,8000`` → 壹拾万捌仟， ``10,1000,0000`` →
     壹拾亿壹仟万); see the module docstring.
     """
     if number < 10**4:

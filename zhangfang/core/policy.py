@@ -1,4 +1,4 @@
-"""The policy's open numbers (``[X]`` 小时, ``[X]`` 个工作日, ``[X]``%) as settings.
+"""The policy's open numbers (``[X]`` 小时， ``[X]`` 个工作日， ``[X]``%) as settings.
 
 Each chapter registers the values it needs with a type, a default and the clause of the policy it
 comes from; an administrator edits them on the settings page. Code reads them with :func:`get`,
@@ -142,7 +142,7 @@ register(
         "time",
         dt.time(9, 0),
         clause="",
-        help_text=gettext_lazy("按工作小时计算时限(如需求响应)时,每个工作日从此时开始计时。"),
+        help_text=gettext_lazy("按工作小时计算时限（如需求响应）时，每个工作日从此时开始计时。"),
     ),
     PolicyValue(
         "office_hours_end",
@@ -157,10 +157,10 @@ register(
         "int",
         4,
         unit=gettext_lazy("工作小时"),
-        clause="三(三)1",
+        clause="三（三）1",
         minimum=1,
         maximum=240,
-        help_text=gettext_lazy("客服人员接到客户需求后,须在此时限内给予响应。"),
+        help_text=gettext_lazy("客服人员接到客户需求后，须在此时限内给予响应。"),
     ),
     PolicyValue(
         "satisfaction_target_percent",
@@ -168,7 +168,7 @@ register(
         "decimal",
         Decimal("90"),
         unit="%",
-        clause="三(三)4",
+        clause="三（三）4",
         minimum=Decimal("0"),
         maximum=Decimal("100"),
         help_text=gettext_lazy("客户对服务工作的满意度须达到此比例以上。"),
@@ -179,7 +179,7 @@ register(
         "int",
         3,
         unit=gettext_lazy("个工作日"),
-        clause="四(三)3",
+        clause="四（三）3",
         minimum=1,
         maximum=60,
         help_text=gettext_lazy("部门负责人须在此时限内组织调查处理并反馈结果。"),

@@ -50,7 +50,7 @@ def calendar_day_set(
     if replacing is not None:
         if existing is not None and existing.pk != replacing.pk:
             raise ValidationError(
-                {"date": _("%(date)s 已有一条安排,请直接编辑那一条。") % {"date": date}}
+                {"date": _("%(date)s 已有一条安排，请直接编辑那一条。") % {"date": date}}
             )
         existing = CalendarDay.objects.select_for_update().get(pk=replacing.pk)
     if existing is None:
@@ -118,7 +118,7 @@ def calendar_days_bulk_set(*, entries: Iterable[tuple[dt.date, str, str]], by) -
             action="update",
             by=by,
             object_type="core.calendarday",
-            object_repr=_("节假日安排批量录入:%(first)s 至 %(last)s")
+            object_repr=_("节假日安排批量录入：%(first)s 至 %(last)s")
             % {"first": days[0], "last": days[-1]},
             changes=changes,
             detail=_("共 %(n)s 天") % {"n": len(changes)},
@@ -143,7 +143,7 @@ def filing_deadlines_set(*, year: int, deadlines: Mapping[int, dt.date | None], 
             (deadline.year, deadline.month) != (year, month) or deadline.day < 15
         ):
             errors[f"month_{month}"] = [
-                _("%(month)s 月:截止日必须在 %(year)s 年 %(month)s 月 15 日至月底之间。")
+                _("%(month)s 月：截止日必须在 %(year)s 年 %(month)s 月 15 日至月底之间。")
                 % {"month": month, "year": year}
             ]
     if errors:

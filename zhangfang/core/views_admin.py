@@ -55,7 +55,7 @@ def schedule_warnings(*years: int) -> list[dict]:
     today = timezone.localdate()
     wanted = {today.year, today.year + 1, *years}
     message = _(
-        "%(year)s 年的节假日安排尚未录入,系统暂按周末计算工作日,请录入国务院办公厅公布的安排。"
+        "%(year)s 年的节假日安排尚未录入，系统暂按周末计算工作日，请录入国务院办公厅公布的安排。"
     )
     return [
         {"year": year, "message": message % {"year": year}}
@@ -111,7 +111,7 @@ def calendar_days(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(
                         request,
-                        _("已保存 %(date)s 的安排:%(kind)s。")
+                        _("已保存 %(date)s 的安排：%(kind)s。")
                         % {"date": day.date.isoformat(), "kind": day.get_kind_display()},
                     )
                     return redirect(f"{reverse('core:calendar_days')}?year={day.date.year}")

@@ -24,7 +24,7 @@ class LoginForm(AuthenticationForm):
 
     error_messages = {
         "invalid_login": _("用户名或密码错误。连续多次输错将锁定账户。"),
-        "inactive": _("该账户已停用,请联系管理员。"),
+        "inactive": _("该账户已停用，请联系管理员。"),
     }
 
 
@@ -63,13 +63,13 @@ class StaffUserForm(VersionedFormMixin, forms.ModelForm):
             "name": _("姓名"),
             "mobile": _("手机号"),
             "title": _("职务"),
-            "is_active": _("在职(允许登录)"),
+            "is_active": _("在职（允许登录）"),
         }
         help_texts = {
-            "username": _("登录用的名字,可用字母、数字和 @ . + - _;不能与他人仅大小写不同。"),
-            "is_active": _("取消勾选即停用账户,停用后不能登录,历史记录保留。"),
+            "username": _("登录用的名字，可用字母、数字和 @ . + - _;不能与他人仅大小写不同。"),
+            "is_active": _("取消勾选即停用账户，停用后不能登录，历史记录保留。"),
         }
-        error_messages = {"username": {"unique": _("该用户名已被使用,请换一个。")}}
+        error_messages = {"username": {"unique": _("该用户名已被使用，请换一个。")}}
 
     def __init__(self, *args, roles: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -98,7 +98,7 @@ class StaffUserForm(VersionedFormMixin, forms.ModelForm):
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise forms.ValidationError(_("该用户名已被使用,请换一个。"))
+            raise forms.ValidationError(_("该用户名已被使用，请换一个。"))
         return username
 
     def clean_mobile(self) -> str:
@@ -179,7 +179,7 @@ class DepartmentForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Department
         fields = ["name", "description"]
-        error_messages = {"name": {"unique": _("已有同名的部门,请换一个名称。")}}
+        error_messages = {"name": {"unique": _("已有同名的部门，请换一个名称。")}}
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -187,5 +187,5 @@ class DepartmentForm(VersionedFormMixin, forms.ModelForm):
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise forms.ValidationError(_("已有同名的部门,请换一个名称。"))
+            raise forms.ValidationError(_("已有同名的部门，请换一个名称。"))
         return name

@@ -20,7 +20,7 @@ def cooloff_time(request=None) -> dt.timedelta:
 
 def locked_out_message() -> str:
     return _(
-        "该账户因连续 %(limit)s 次密码错误已被锁定,请 %(minutes)s 分钟后再试,或联系管理员解锁。"
+        "该账户因连续 %(limit)s 次密码错误已被锁定，请 %(minutes)s 分钟后再试，或联系管理员解锁。"
     ) % {"limit": policy.get("login_failure_limit"), "minutes": policy.get("login_lockout_minutes")}
 
 

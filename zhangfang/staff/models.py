@@ -1,4 +1,4 @@
-"""Staff users and departments (policy 三(一): the service team)."""
+"""Staff users and departments (policy 三（一）: the service team)."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def _apply_user_data(user: User, data: dict[str, Any]) -> None:
 
 
 def _username_error() -> ValidationError:
-    return ValidationError({"username": _("该用户名已被使用,请换一个。")})
+    return ValidationError({"username": _("该用户名已被使用，请换一个。")})
 
 
 @transaction.atomic
@@ -121,7 +121,7 @@ def user_update(*, user: User, data: dict[str, Any], expected_version: int | Non
     )
     if not bumped:
         raise ConcurrentEditError(
-            _("该员工资料已被他人修改(您打开后又有人保存过)。请刷新页面查看最新内容后再修改。")
+            _("该员工资料已被他人修改（您打开后又有人保存过）。请刷新页面查看最新内容后再修改。")
         )
     current = User.objects.select_related("department").get(pk=user.pk)
     roles_before = _current_roles(current)
@@ -132,7 +132,7 @@ def user_update(*, user: User, data: dict[str, Any], expected_version: int | Non
         if not data.get("is_active", True):
             raise DomainError(_("不能停用自己的账户。"))
         if Role.ADMIN in roles_before and Role.ADMIN not in roles_after:
-            raise DomainError(_("不能取消自己的管理员角色,请由其他管理员操作。"))
+            raise DomainError(_("不能取消自己的管理员角色，请由其他管理员操作。"))
 
     _apply_user_data(current, data)
     if User.objects.filter(username__iexact=current.username).exclude(pk=current.pk).exists():
@@ -189,7 +189,7 @@ def user_unlock(*, user: User, by) -> int:
 
 
 def _name_error() -> ValidationError:
-    return ValidationError({"name": _("已有同名的部门,请换一个名称。")})
+    return ValidationError({"name": _("已有同名的部门，请换一个名称。")})
 
 
 def _apply_department_data(department: Department, data: dict[str, Any]) -> None:
@@ -237,7 +237,7 @@ def department_update(
     )
     if not bumped:
         raise ConcurrentEditError(
-            _("该部门已被他人修改(您打开后又有人保存过)。请刷新页面查看最新内容后再修改。")
+            _("该部门已被他人修改（您打开后又有人保存过）。请刷新页面查看最新内容后再修改。")
         )
     current = Department.objects.get(pk=department.pk)
     before = audit.snapshot(current, DEPARTMENT_FIELDS)

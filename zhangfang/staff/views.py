@@ -1,4 +1,4 @@
-"""The administrator's staff and department pages (policy 三(一)). Administrators only."""
+"""The administrator's staff and department pages (policy 三（一）). Administrators only."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('industry', models.CharField(blank=True, choices=[('A', '农、林、牧、渔业'), ('B', '采矿业'), ('C', '制造业'), ('D', '电力、热力、燃气及水生产和供应业'), ('E', '建筑业'), ('F', '批发和零售业'), ('G', '交通运输、仓储和邮政业'), ('H', '住宿和餐饮业'), ('I', '信息传输、软件和信息技术服务业'), ('J', '金融业'), ('K', '房地产业'), ('L', '租赁和商务服务业'), ('M', '科学研究和技术服务业'), ('N', '水利、环境和公共设施管理业'), ('O', '居民服务、修理和其他服务业'), ('P', '教育'), ('Q', '卫生和社会工作'), ('R', '文化、体育和娱乐业'), ('S', '公共管理、社会保障和社会组织'), ('T', '国际组织')], max_length=2, verbose_name='行业')),
                 ('tier', models.CharField(choices=[('A', 'A 重点客户'), ('B', 'B 一般客户'), ('C', 'C 普通客户')], default='B', max_length=1, verbose_name='重要程度')),
                 ('legal_representative', models.CharField(blank=True, max_length=50, verbose_name='法定代表人')),
-                ('registered_capital', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='注册资本(元)')),
+                ('registered_capital', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='注册资本（元）')),
                 ('established_on', models.DateField(blank=True, null=True, verbose_name='成立日期')),
                 ('address', models.CharField(blank=True, max_length=200, verbose_name='经营地址')),
                 ('phone', models.CharField(blank=True, max_length=30, verbose_name='公司电话')),

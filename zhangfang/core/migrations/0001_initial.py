@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('date', models.DateField(unique=True, verbose_name='日期')),
-                ('kind', models.CharField(choices=[('holiday', '法定节假日(休息)'), ('workday', '调休上班')], max_length=10, verbose_name='类型')),
+                ('kind', models.CharField(choices=[('holiday', '法定节假日（休息）'), ('workday', '调休上班')], max_length=10, verbose_name='类型')),
                 ('note', models.CharField(blank=True, max_length=100, verbose_name='说明')),
             ],
             options={

@@ -112,7 +112,7 @@ def test_calendar_warns_about_years_without_a_schedule(client, admin):
         client.force_login(admin)
         html = admin_client.get(CALENDAR).content.decode()
         expected = (
-            f"{FAR} 年的节假日安排尚未录入,系统暂按周末计算工作日,请录入国务院办公厅公布的安排。"
+            f"{FAR} 年的节假日安排尚未录入，系统暂按周末计算工作日，请录入国务院办公厅公布的安排。"
         )
         assert expected in html
         assert f"{FAR - 1} 年的节假日安排尚未录入" in html
@@ -196,7 +196,7 @@ def test_make_up_workday_and_edit_and_delete(admin_client):
     assert (entry.kind, entry.note) == ("holiday", "改为休息")
     assert not calendar.is_working_day(saturday)
     update = AuditEvent.objects.get(object_type="core.calendarday", action="update")
-    assert update.changes["kind"] == ["调休上班", "法定节假日(休息)"]
+    assert update.changes["kind"] == ["调休上班", "法定节假日（休息）"]
 
     response = admin_client.post(reverse("core:calendar_day_delete", args=[entry.pk]))
     assert response.status_code == 302
@@ -314,10 +314,10 @@ def test_entered_deadlines_take_precedence(admin_client, admin):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2025-04-15", "3 月:截止日必须在 2025 年 3 月内"),
-        ("32", "3 月:“32”不是有效的日期"),
-        ("2025-03-10", "3 月:申报截止日不会早于当月 15 日"),
-        ("soon", "3 月:“soon”不是有效的日期"),
+        ("2025-04-15", "3 月：截止日必须在 2025 年 3 月内"),
+        ("32", "3 月：“32”不是有效的日期"),
+        ("2025-03-10", "3 月：申报截止日不会早于当月 15 日"),
+        ("soon", "3 月：“soon”不是有效的日期"),
     ],
 )
 def test_deadline_validation_names_the_month_and_saves_nothing(admin_client, value, message):

@@ -231,7 +231,7 @@ def test_rmb_upper_structure(amount):
     assert not words.endswith("零")
     assert not body.startswith(tuple(UNITS + "元角分整"))
     assert not body.startswith("零") or words == "人民币零元整"
-    # Ends with 整 exactly when the amount is whole yuan; with 角 when there are 角 but no 分;
+    # Ends with 整 exactly when the amount is whole yuan; with 角 when there are 角 but no 分；
     # with 分 whenever there are 分 (整 is never written after 分, and is left out after 角).
     assert words.endswith("整") == (rest == 0)
     assert words.endswith("角") == (jiao != 0 and fen == 0)
@@ -240,12 +240,12 @@ def test_rmb_upper_structure(amount):
     assert ("角" in words) == (jiao != 0)
     assert ("分" in words) == (fen != 0)
     assert ("元" in words) == (yuan != 0 or amount == 0)
-    # A 零 stands before a digit, never before a unit (零拾, 零万, 零元 do not exist)...
+    # A 零 stands before a digit, never before a unit (零拾， 零万， 零元 do not exist)...
     if amount:
         for index, char in enumerate(words):
             if char == "零":
                 assert words[index + 1] in NONZERO_DIGITS
-    # ...and every non-zero digit is followed by its unit (壹拾, not 拾; 壹元, not 壹).
+    # ...and every non-zero digit is followed by its unit (壹拾, not 拾； 壹元, not 壹).
     for index, char in enumerate(words):
         if char in NONZERO_DIGITS:
             assert words[index + 1] in UNITS + "元角分"

@@ -117,7 +117,7 @@ def test_page_lists_every_setting_with_clause_unit_default_and_current(admin_cli
         assert str(definition.label) in html
         if definition.clause:
             assert definition.clause in html
-    assert "个工作日" in html and "四(三)3" in html
+    assert "个工作日" in html and "四（三）3" in html
     row = rows["complaint_handling_working_days"]
     assert (row["default"], row["current"]) == (3, 5)
     assert row["field"].value() == 5

@@ -1,4 +1,4 @@
-"""Identifier checks of DOMAIN.md §5: 统一社会信用代码, 身份证号码, mobiles, password rules.
+"""Identifier checks of DOMAIN.md §5: 统一社会信用代码， 身份证号码, mobiles, password rules.
 
 No database. Known-good codes below were checked by hand against the algorithm (sums in comments),
 never copied from "sample" lists, which are often wrong.
