@@ -138,7 +138,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "zhangfang.staff.backends.StaffBackend",
 ]
 
 # Lockout after repeated failed logins (等保 2.0). The limit and the lock duration are policy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from zhangfang.clients import permissions, selectors
@@ -52,51 +53,61 @@ COLUMNS = [
 ]
 
 
-def filtered_clients(request):
+def filtered_clients(request, *, table_row_only: bool = False):
     """The list's state, filters and queryset as the URL describes them (page and export)."""
     state = ListState.from_request(request, sorts=selectors.CLIENT_SORTS, default_sort="name")
     filters = ClientFilterForm(request.GET).filters()
-    queryset = selectors.client_list(user=request.user, filters=filters, sort=state.sort)
+    queryset = selectors.client_list(
+        user=request.user, filters=filters, sort=state.sort, table_row_only=table_row_only
+    )
     return state, filters, queryset
 
 
-def client_list_context(request) -> dict:
-    state, filters, queryset = filtered_clients(request)
-    page = state.paginate(queryset, per_page=PAGE_SIZE)
-    selected = {
-        "status": filters.status,
-        "taxpayer_type": filters.taxpayer_type,
-        "industry": filters.industry,
-        "tier": filters.tier,
-        "staff": str(filters.staff or ""),
-        "department": str(filters.department or ""),
-    }
+def _options_html(options, selected: str) -> str:
+    # Built here rather than in a template loop: the staff filter of a 300-person firm has 300
+    # options, and a template loop over them costs more than the rest of the page.
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if str(value) == selected else "", text) for value, text in options),
+    )
+
+
+def _filter_selects(filters: selectors.ClientFilters) -> list[dict]:
     option_lists = [
-        ("status", _("状态"), ClientStatus.choices),
-        ("taxpayer_type", _("纳税人类型"), TaxpayerType.choices),
-        ("industry", _("行业"), Industry.choices),
-        ("tier", _("重要程度"), ImportanceTier.choices),
-        ("staff", _("服务人员"), selectors.team_member_options()),
-        ("department", _("部门"), selectors.department_options()),
+        ("status", _("状态"), ClientStatus.choices, filters.status),
+        ("taxpayer_type", _("纳税人类型"), TaxpayerType.choices, filters.taxpayer_type),
+        ("industry", _("行业"), Industry.choices, filters.industry),
+        ("tier", _("重要程度"), ImportanceTier.choices, filters.tier),
+        ("staff", _("服务人员"), selectors.team_member_options(), str(filters.staff or "")),
+        ("department", _("部门"), selectors.department_options(), str(filters.department or "")),
     ]
-    selects = [
-        {
-            "name": name,
-            "label": label,
-            "options": [
-                {"value": str(value), "label": text, "selected": str(value) == selected[name]}
-                for value, text in options
-            ],
-        }
-        for name, label, options in option_lists
+    return [
+        {"name": name, "label": label, "options_html": _options_html(options, selected)}
+        for name, label, options, selected in option_lists
     ]
+
+
+def client_list_context(request, *, fragment: bool) -> dict:
+    """What the page shows; for an htmx ``fragment`` (the table only) the filter bar is skipped."""
+    state, filters, queryset = filtered_clients(request, table_row_only=True)
+    page = state.paginate(queryset, per_page=PAGE_SIZE)
+    filters_active = bool(
+        filters.q
+        or filters.status
+        or filters.taxpayer_type
+        or filters.industry
+        or filters.tier
+        or filters.staff
+        or filters.department
+    )
     return {
         "page": page,
         "page_links": state.page_links(page),
         "state": state,
         "filters": filters,
-        "filters_active": any(selected.values()) or bool(filters.q),
-        "selects": selects,
+        "filters_active": filters_active,
+        "selects": [] if fragment else _filter_selects(filters),
         "columns": [state.column(key, label) for key, label in COLUMNS],
         "can_create": permissions.can_create_client(request.user),
         "can_export": permissions.can_export_clients(request.user),

@@ -132,9 +132,11 @@ class Client(models.Model):
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
         indexes = [
-            models.Index(fields=["status", "name"], name="client_status_name_idx"),
+            models.Index(fields=["status", "search_pinyin", "id"], name="client_status_order_idx"),
             models.Index(fields=["department", "name"], name="client_department_name_idx"),
             models.Index(fields=["updated_at"], name="client_updated_idx"),
+            # The list's default order (pinyin A–Z) reads this index instead of sorting.
+            models.Index(fields=["search_pinyin", "id"], name="client_pinyin_order_idx"),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,23 @@ CLIENT_SORTS = {
 
 TEAM_RELATIONS = ("department", "sales_owner", "accountant", "tax_specialist", "customer_service")
 
+#: What a row of the client list shows; loading only this keeps user rows (password hashes) and
+#: encrypted fields (a decryption per row) out of the list.
+LIST_ROW_FIELDS = (
+    "name",
+    "short_name",
+    "uscc",
+    "status",
+    "taxpayer_type",
+    "industry",
+    "tier",
+    "updated_at",
+    "search_pinyin",
+    "accountant__name",
+    "accountant__username",
+    "department__name",
+)
+
 
 def client_visible_q(user, *, prefix: str = "") -> Q:
     """The filter other chapters apply to reach only clients ``user`` may see.
@@ -70,13 +87,26 @@ def _search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         contact_match |= Q(mobile__contains=digits)
-    condition |= Exists(Contact.objects.filter(contact_match, client=OuterRef("pk")))
+    # IN (subquery) runs the contact search once; EXISTS would run it for every client row.
+    condition |= Q(pk__in=Contact.objects.filter(contact_match).values("client_id"))
     return queryset.filter(condition)
 
 
-def client_list(*, user, filters: ClientFilters, sort: str = "name") -> QuerySet[Client]:
-    """Clients ``user`` may see, filtered and sorted, with the team loaded in the same query."""
-    queryset = clients_visible_to(user).select_related(*TEAM_RELATIONS)
+def client_list(
+    *, user, filters: ClientFilters, sort: str = "name", table_row_only: bool = False
+) -> QuerySet[Client]:
+    """Clients ``user`` may see, filtered and sorted, with the team loaded in the same query.
+
+    ``table_row_only`` loads just what the list page's table shows (``LIST_ROW_FIELDS``).
+    """
+    if table_row_only:
+        queryset = (
+            clients_visible_to(user)
+            .select_related("accountant", "department")
+            .only(*LIST_ROW_FIELDS)
+        )
+    else:
+        queryset = clients_visible_to(user).select_related(*TEAM_RELATIONS)
     queryset = _search(queryset, filters.q)
     for field in ("status", "taxpayer_type", "industry", "tier"):
         value = getattr(filters, field)

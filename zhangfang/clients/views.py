@@ -21,10 +21,10 @@ from zhangfang.core.listing import wants_fragment
 
 
 def client_list(request):
-    context = client_list_context(request)
-    if wants_fragment(request):
-        return render(request, "clients/client_list.html#table", context)
-    return render(request, "clients/client_list.html", context)
+    fragment = wants_fragment(request)
+    context = client_list_context(request, fragment=fragment)
+    template = "clients/client_list.html#table" if fragment else "clients/client_list.html"
+    return render(request, template, context)
 
 
 def client_export(request):

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 
 
@@ -142,9 +143,18 @@ class ListState:
     def paginate(self, queryset, *, per_page: int) -> Page:
         """The requested page; an out-of-range or malformed page number gives the nearest page.
 
-        Costs two queries (the count and the rows), whatever the page size.
+        Costs three queries whatever the page size: the count, the ids of the page, and the rows
+        of those ids with their joins and prefetches. Sorting and skipping over narrow id rows
+        first keeps the last page of 10,000 clients as fast as the first; joining and loading
+        whole rows is then done for one page only.
         """
-        return Paginator(queryset, per_page).get_page(self.page_number)
+        if not isinstance(queryset, QuerySet):
+            return Paginator(queryset, per_page).get_page(self.page_number)
+        page = Paginator(queryset.values_list("pk", flat=True), per_page).get_page(self.page_number)
+        ids = list(page.object_list)
+        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)} if ids else {}
+        page.object_list = [rows[pk] for pk in ids if pk in rows]
+        return page
 
     # -- links -------------------------------------------------------------------------------
 

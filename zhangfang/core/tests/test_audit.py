@@ -162,8 +162,8 @@ def test_htmx_gets_the_table_and_the_url_keeps_the_filters(admin_client, events)
     assert 'hx-target="#audit-table"' in full and 'hx-push-url="true"' in full
 
 
-# session, user, roles, actor options, count, rows
-LOG_QUERIES = 6
+# session, user, roles, actor options, count, page ids, rows
+LOG_QUERIES = 7
 
 
 @pytest.mark.parametrize("rows", [5, 30])

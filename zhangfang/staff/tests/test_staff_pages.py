@@ -197,8 +197,8 @@ def _make_staff(n: int, department: Department) -> None:
         )
 
 
-# session, user, roles, department options, count, rows, groups (prefetch), locked accounts
-USER_LIST_QUERIES = 8
+# session, user, roles, department options, count, page ids, rows, groups, locked accounts
+USER_LIST_QUERIES = 9
 
 
 @pytest.mark.parametrize("rows", [5, 30])
@@ -410,8 +410,8 @@ def test_department_list_query_count_is_constant(admin_client, django_assert_num
         UserFactory(department=department)
     url = reverse("staff:department_list")
     admin_client.get(url)
-    # session, user, roles, count, rows (with both counts as subqueries)
-    with django_assert_num_queries(5):
+    # session, user, roles, count, page ids, rows (with both counts as subqueries)
+    with django_assert_num_queries(6):
         admin_client.get(url)
 
 
