@@ -31,7 +31,14 @@ def admin():
     client = ClientFactory(
         name="华为技术有限公司", short_name="华为", department=department, accountant=accountant
     )
-    ContactFactory(client=client, name="张伟")
+    ContactFactory(
+        client=client,
+        name="张伟",
+        role="legal",
+        title="总经理",
+        email="zhang.wei@example.com",
+        id_number="11010519491231002X",
+    )
     ClientFactory(name="广州市恒泰贸易有限公司", short_name="恒泰", department=department)
     user = UserFactory(username="admin", name="管理员", department=None, roles=["admin"])
     return SimpleNamespace(user=user, huawei=client)
@@ -78,9 +85,10 @@ def test_every_navigation_page_renders(page: Page, log, login, admin):
 
 
 def nav_links(page: Page) -> list[tuple[str, str]]:
+    # Attached, not necessarily visible: on a phone the navigation is folded into the menu.
     links = page.locator("#zf-sidebar a.nav-link")
-    expect(links.first).to_be_visible()
-    return [(link.inner_text().strip(), link.get_attribute("href")) for link in links.all()]
+    expect(links.first).to_be_attached()
+    return [(link.text_content().strip(), link.get_attribute("href")) for link in links.all()]
 
 
 @pytest.mark.xfail(
