@@ -142,6 +142,8 @@ def context(browser: Browser, base_url: str, log: BrowserLog) -> Iterator[Browse
     ctx.expose_function("__zfCspViolation", log.on_csp_violation)
     ctx.add_init_script(_CSP_LISTENER)
     ctx.on("request", log.on_request)
+    # Offline: nothing leaves for another host (it is still logged as a problem above).
+    ctx.route(lambda url: not url.startswith(f"{base_url}/"), lambda route: route.abort())
     yield ctx
     # Closed before the test's database flush, so no request is still being served during it.
     ctx.close()

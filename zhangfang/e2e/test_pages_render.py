@@ -23,7 +23,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def admin():
+def firm():
     department = DepartmentFactory(name="代账一部")
     accountant = UserFactory(
         username="acct1", name="会计甲", department=department, roles=["accountant"]
@@ -42,6 +42,35 @@ def admin():
     ClientFactory(name="广州市恒泰贸易有限公司", short_name="恒泰", department=department)
     user = UserFactory(username="admin", name="管理员", department=None, roles=["admin"])
     return SimpleNamespace(user=user, huawei=client)
+
+
+def nav_links(page: Page) -> list[tuple[str, str]]:
+    # Attached, not necessarily visible: on a phone the navigation is folded into the menu.
+    links = page.locator("#zf-sidebar a.nav-link")
+    expect(links.first).to_be_attached()
+    return [(link.text_content().strip(), link.get_attribute("href")) for link in links.all()]
+
+
+def client_paths(client_pk: int) -> list[str]:
+    return [
+        "/clients/?q=hwjs",
+        "/clients/new/",
+        f"/clients/{client_pk}/",
+        f"/clients/{client_pk}/?tab=contacts",
+        f"/clients/{client_pk}/?tab=history",
+        f"/clients/{client_pk}/edit/",
+        "/staff/password/",
+    ]
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the screen (it should scroll only down)."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
 
 
 def check_page(page: Page, log, path: str) -> list[str]:
@@ -67,7 +96,7 @@ def check_page(page: Page, log, path: str) -> list[str]:
     return problems
 
 
-def test_every_navigation_page_renders(page: Page, log, login, admin):
+def test_every_navigation_page_renders(page: Page, log, login, firm):
     login("admin")
     pages = nav_links(page)
     # The administrator sees the whole navigation: the work pages and the system pages.
@@ -84,13 +113,6 @@ def test_every_navigation_page_renders(page: Page, log, login, admin):
     )
 
 
-def nav_links(page: Page) -> list[tuple[str, str]]:
-    # Attached, not necessarily visible: on a phone the navigation is folded into the menu.
-    links = page.locator("#zf-sidebar a.nav-link")
-    expect(links.first).to_be_attached()
-    return [(link.text_content().strip(), link.get_attribute("href")) for link in links.all()]
-
-
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -98,7 +120,7 @@ def nav_links(page: Page) -> list[tuple[str, str]]:
         "with its URL, so on /staff/departments/ both 员工 (/staff/) and 部门 are current"
     ),
 )
-def test_navigation_marks_only_the_current_page(page: Page, login, admin):
+def test_navigation_marks_only_the_current_page(page: Page, login, firm):
     login("admin")
     for label, href in nav_links(page):
         page.goto(href)
@@ -106,28 +128,16 @@ def test_navigation_marks_only_the_current_page(page: Page, login, admin):
         expect(current).to_have_text([label], timeout=2_000)
 
 
-def client_paths(client_pk: int) -> list[str]:
-    return [
-        "/clients/?q=hwjs",
-        "/clients/new/",
-        f"/clients/{client_pk}/",
-        f"/clients/{client_pk}/?tab=contacts",
-        f"/clients/{client_pk}/?tab=history",
-        f"/clients/{client_pk}/edit/",
-        "/staff/password/",
-    ]
-
-
-def test_client_pages_render(page: Page, log, login, admin):
+def test_client_pages_render(page: Page, log, login, firm):
     login("admin")
-    paths = client_paths(admin.huawei.pk)
+    paths = client_paths(firm.huawei.pk)
     failures = {path: problems for path in paths if (problems := check_page(page, log, path))}
     assert not failures, "pages that do not render cleanly:\n" + "\n".join(
         f"  {path}: {'; '.join(problems)}" for path, problems in failures.items()
     )
 
 
-def test_wrong_password_is_told_clearly(page: Page, log, admin):
+def test_wrong_password_is_told_clearly(page: Page, log, firm):
     page.goto("/staff/login/")
     expect(page.locator("#id_username")).to_be_focused()
     page.locator("#id_username").fill("admin")
@@ -145,17 +155,7 @@ def test_wrong_password_is_told_clearly(page: Page, log, admin):
     log.assert_clean("the login page")
 
 
-PHONE = {"width": 390, "height": 844}
-
-
-def horizontal_overflow(page: Page) -> int:
-    """How many pixels the page is wider than the screen (it should scroll only down)."""
-    return page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
-def test_pages_fit_a_phone_screen(page: Page, log, login, admin):
+def test_pages_fit_a_phone_screen(page: Page, log, login, firm):
     page.set_viewport_size(PHONE)
     login("admin")
     # The navigation folds into the menu button; Bootstrap's offcanvas opens it.
@@ -166,7 +166,7 @@ def test_pages_fit_a_phone_screen(page: Page, log, login, admin):
     expect(page.get_by_role("heading", level=1)).to_have_text("客户列表")
 
     paths = [href for _, href in nav_links(page)]
-    paths += [path for path in client_paths(admin.huawei.pk) if "tab=contacts" not in path]
+    paths += [path for path in client_paths(firm.huawei.pk) if "tab=contacts" not in path]
     too_wide = {}
     for path in paths:
         page.goto(path)
@@ -185,9 +185,9 @@ def test_pages_fit_a_phone_screen(page: Page, log, login, admin):
         "scroller, so it widens the whole page (534px on a 390px phone)"
     ),
 )
-def test_contacts_tab_fits_a_phone_screen(page: Page, login, admin):
+def test_contacts_tab_fits_a_phone_screen(page: Page, login, firm):
     page.set_viewport_size(PHONE)
     login("admin")
-    page.goto(f"/clients/{admin.huawei.pk}/?tab=contacts")
+    page.goto(f"/clients/{firm.huawei.pk}/?tab=contacts")
     expect(page.locator("#tab-content")).to_contain_text("张伟")
     assert horizontal_overflow(page) == 0

@@ -181,3 +181,9 @@ def test_export_of_a_head_holds_only_their_department(client, firm):
     client.force_login(firm.staff.head2)
     sheet = load_workbook(io.BytesIO(client.get(reverse("clients:export")).content)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [firm.theirs.name]
+
+
+def test_list_shows_choice_labels_in_the_users_language(admin_client, firm):
+    ClientFactory(name="餐饮公司", industry="H", status="suspended", taxpayer_type="general")
+    text = admin_client.get(LIST, {"q": "餐饮"}).text
+    assert "住宿和餐饮业" in text and "暂停" in text and "一般纳税人" in text

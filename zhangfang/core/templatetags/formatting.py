@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from django import template
+from django.utils import translation
 
 from zhangfang.core import crypto, money, validators
 
@@ -24,6 +26,23 @@ def rmb(value: Decimal | None) -> str:
 @register.filter
 def rmb_upper(value: Decimal | None) -> str:
     return money.rmb_upper(value) if value is not None else ""
+
+
+@lru_cache(maxsize=256)
+def _choice_labels(model: type, field: str, language: str) -> dict[str, str]:
+    return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+@register.filter
+def display(obj, field: str) -> str:
+    """``{{ c|display:"industry" }}``: the label of a choice field, like ``get_FOO_display``.
+
+    Django's ``get_FOO_display`` rebuilds a dict of translated labels on every call; in a table
+    of 25 rows that is hundreds of translations per page, so lists use this cached lookup.
+    """
+    value = getattr(obj, field)
+    labels = _choice_labels(type(obj), field, translation.get_language() or "")
+    return labels.get(str(value), value if value is not None else "")
 
 
 @register.filter
