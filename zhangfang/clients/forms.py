@@ -154,3 +154,23 @@ class ContactForm(VersionedFormMixin, forms.ModelForm):
 class StatusChangeForm(StyledFormMixin, forms.Form):
     to = forms.ChoiceField(label=_("新状态"), choices=ClientStatus.choices)
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class BulkReassignForm(StyledFormMixin, forms.Form):
+    """Reassign the selected clients' accountant, tax specialist, service or sales owner."""
+
+    field = forms.ChoiceField(
+        label=_("调整"),
+        choices=[(name, Client._meta.get_field(name).verbose_name) for name in TEAM_ROLE_FIELDS],
+    )
+    to = forms.ModelChoiceField(label=_("改为"), queryset=User.objects.none())
+    ids = forms.ModelMultipleChoiceField(
+        queryset=Client.objects.none(), error_messages={"required": _("请先勾选客户。")}
+    )
+
+    def __init__(self, *args, visible_clients, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].queryset = visible_clients
+        self.fields["to"].queryset = User.objects.filter(
+            is_active=True, groups__name__in=list(TEAM_ROLE_FIELDS.values())
+        ).distinct()

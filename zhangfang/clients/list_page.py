@@ -7,7 +7,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from zhangfang.clients import permissions, selectors
-from zhangfang.clients.models import ClientStatus, ImportanceTier, Industry, TaxpayerType
+from zhangfang.clients.forms import TEAM_ROLE_FIELDS
+from zhangfang.clients.models import Client, ClientStatus, ImportanceTier, Industry, TaxpayerType
 from zhangfang.core.listing import ListState
 
 PAGE_SIZE = 25
@@ -73,13 +74,13 @@ def _options_html(options, selected: str) -> str:
     )
 
 
-def _filter_selects(filters: selectors.ClientFilters) -> list[dict]:
+def _filter_selects(filters: selectors.ClientFilters, team: list) -> list[dict]:
     option_lists = [
         ("status", _("状态"), ClientStatus.choices, filters.status),
         ("taxpayer_type", _("纳税人类型"), TaxpayerType.choices, filters.taxpayer_type),
         ("industry", _("行业"), Industry.choices, filters.industry),
         ("tier", _("重要程度"), ImportanceTier.choices, filters.tier),
-        ("staff", _("服务人员"), selectors.team_member_options(), str(filters.staff or "")),
+        ("staff", _("服务人员"), team, str(filters.staff or "")),
         ("department", _("部门"), selectors.department_options(), str(filters.department or "")),
     ]
     return [
@@ -101,15 +102,21 @@ def client_list_context(request, *, fragment: bool) -> dict:
         or filters.staff
         or filters.department
     )
+    team = [] if fragment else selectors.team_member_options()
     return {
+        "team_options_html": _options_html(team, ""),
         "page": page,
         "page_links": state.page_links(page),
         "state": state,
         "filters": filters,
         "filters_active": filters_active,
-        "selects": [] if fragment else _filter_selects(filters),
+        "selects": [] if fragment else _filter_selects(filters, team),
         "columns": [state.column(key, label) for key, label in COLUMNS],
         "can_create": permissions.can_create_client(request.user),
         "can_export": permissions.can_export_clients(request.user),
+        "can_reassign": permissions.can_manage_team(request.user),
+        "reassign_fields": [
+            (name, Client._meta.get_field(name).verbose_name) for name in TEAM_ROLE_FIELDS
+        ],
         "export_query": state.querystring(page=None),
     }

@@ -13,6 +13,7 @@ from zhangfang.clients import selectors
 from zhangfang.clients.models import Client, ClientStatus, Contact
 from zhangfang.core import audit
 from zhangfang.core.errors import ConcurrentEditError, DomainError, TransitionNotAllowed
+from zhangfang.core.roles import Role, has_role
 from zhangfang.core.search import pinyin_keys
 from zhangfang.core.validators import birth_date_from_resident_id
 
@@ -233,6 +234,48 @@ def contact_delete(*, contact: Contact, by) -> None:
         changes=audit.deleted(snapshot),
     )
     contact.delete()
+
+
+#: Team fields that bulk reassignment may change, with the role the new person must hold.
+REASSIGNABLE = {
+    "sales_owner": Role.SALES,
+    "accountant": Role.ACCOUNTANT,
+    "tax_specialist": Role.TAX_SPECIALIST,
+    "customer_service": Role.CUSTOMER_SERVICE,
+}
+
+
+@transaction.atomic
+def clients_reassign(*, clients: list[Client], field: str, to, by) -> int:
+    """Hand a batch of clients to another member of staff (e.g. when an accountant leaves).
+
+    ``to`` must hold the field's role and be active; each client changed gets its own audit
+    event, and either every client is reassigned or none.
+    """
+    role = REASSIGNABLE.get(field)
+    if role is None:
+        raise DomainError(_("不能批量修改此项。"))
+    if to is None or not to.is_active or not has_role(to, role):
+        raise DomainError(
+            _("%(name)s 不是在职的%(role)s，不能接手。") % {"name": to, "role": role.label}
+        )
+    changed = 0
+    for current in Client.objects.select_for_update().filter(pk__in=[c.pk for c in clients]):
+        if getattr(current, f"{field}_id") == to.pk:
+            continue
+        before = _client_snapshot(current)
+        setattr(current, field, to)
+        current.version += 1
+        current.save(update_fields=[field, "version", "updated_at"])
+        audit.record(
+            action="update",
+            by=by,
+            obj=current,
+            changes=audit.diff(before, _client_snapshot(current)),
+            detail=_("批量调整服务团队"),
+        )
+        changed += 1
+    return changed
 
 
 def client_list_exported(*, filters, count: int, by) -> None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_create, name="create"),
     path("export.xlsx", views.client_export, name="export"),
+    path("reassign/", views.clients_bulk_reassign, name="bulk_reassign"),
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/tab/<slug:tab>/", views.client_tab, name="tab"),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhangfang.clients import export, permissions, selectors, services, tabs
-from zhangfang.clients.forms import ClientForm, ContactForm, StatusChangeForm
+from zhangfang.clients.forms import BulkReassignForm, ClientForm, ContactForm, StatusChangeForm
 from zhangfang.clients.list_page import client_list_context, filtered_clients
 from zhangfang.clients.models import ClientStatus
 from zhangfang.core.errors import ConcurrentEditError, DomainError
@@ -131,6 +131,36 @@ def client_edit(request, pk: int):
             messages.success(request, _("客户信息已保存。"))
             return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/client_form.html", context)
+
+
+@require_POST
+def clients_bulk_reassign(request):
+    """Reassign a batch of clients ticked on the list; back to the same list afterwards."""
+    if not permissions.can_manage_team(request.user):
+        raise PermissionDenied
+    form = BulkReassignForm(
+        request.POST, visible_clients=selectors.clients_visible_to(request.user)
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        data = form.cleaned_data
+        try:
+            changed = services.clients_reassign(
+                clients=list(data["ids"]), field=data["field"], to=data["to"], by=request.user
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            label = dict(form.fields["field"].choices)[data["field"]]
+            messages.success(
+                request,
+                _("已将 %(count)s 个客户的%(field)s调整为 %(name)s。")
+                % {"count": changed, "field": label, "name": data["to"]},
+            )
+    return redirect(reverse("clients:list") + "?" + request.POST.get("query", ""))
 
 
 @require_POST

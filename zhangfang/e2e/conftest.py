@@ -88,7 +88,7 @@ class BrowserLog:
     page_errors: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list, repr=False)
 
     def on_console(self, message) -> None:
         if message.type == "error":

@@ -187,3 +187,60 @@ def test_list_shows_choice_labels_in_the_users_language(admin_client, firm):
     ClientFactory(name="餐饮公司", industry="H", status="suspended", taxpayer_type="general")
     text = admin_client.get(LIST, {"q": "餐饮"}).text
     assert "住宿和餐饮业" in text and "暂停" in text and "一般纳税人" in text
+
+
+def test_head_reassigns_ticked_clients_to_another_accountant(client, firm):
+    from zhangfang.core.models import AuditEvent
+    from zhangfang.staff.tests.factories import UserFactory
+
+    newcomer = UserFactory(
+        username="acct3", name="会计丙", department=firm.d1, roles=["accountant"]
+    )
+    second = ClientFactory(name="第二家公司", department=firm.d1, accountant=firm.staff.acct1)
+    client.force_login(firm.staff.head1)
+    response = client.post(
+        reverse("clients:bulk_reassign"),
+        {
+            "field": "accountant",
+            "to": newcomer.pk,
+            "ids": [firm.ours.pk, second.pk],
+            "query": "q=x",
+        },
+    )
+    assert response["Location"] == LIST + "?q=x"
+    firm.ours.refresh_from_db()
+    second.refresh_from_db()
+    assert firm.ours.accountant == second.accountant == newcomer
+    events = AuditEvent.objects.filter(action="update", detail="批量调整服务团队")
+    assert events.count() == 2
+    assert events.first().changes["accountant"] == ["会计甲", "会计丙"]
+
+
+def test_reassign_refuses_a_person_without_the_role_and_changes_nothing(client, firm):
+    client.force_login(firm.staff.head1)
+    client.post(
+        reverse("clients:bulk_reassign"),
+        {"field": "accountant", "to": firm.staff.sales1.pk, "ids": [firm.ours.pk]},
+    )
+    firm.ours.refresh_from_db()
+    assert firm.ours.accountant == firm.staff.acct1
+
+
+def test_reassign_cannot_reach_clients_outside_the_scope(client, firm):
+    client.force_login(firm.staff.head1)
+    client.post(
+        reverse("clients:bulk_reassign"),
+        {"field": "accountant", "to": firm.staff.acct1.pk, "ids": [firm.theirs.pk]},
+    )
+    firm.theirs.refresh_from_db()
+    assert firm.theirs.accountant == firm.staff.acct2
+
+
+def test_only_heads_and_admins_see_and_use_bulk_reassign(client, firm):
+    client.force_login(firm.staff.acct1)
+    assert 'id="bulk-form"' not in client.get(LIST).text
+    response = client.post(
+        reverse("clients:bulk_reassign"),
+        {"field": "accountant", "to": firm.staff.acct1.pk, "ids": [firm.ours.pk]},
+    )
+    assert response.status_code == 403

@@ -11,3 +11,12 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+// A "select all" checkbox in a table header ticks the row checkboxes of that table.
+document.addEventListener("change", (event) => {
+  const el = event.target;
+  if (el.classList && el.classList.contains("zf-check-all")) {
+    el.closest("table").querySelectorAll(".zf-row-check").forEach((box) => {
+      box.checked = el.checked;
+    });
+  }
+});
