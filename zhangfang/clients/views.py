@@ -46,14 +46,20 @@ def client_export(request):
 def _detail_context(request, client, tab_key: str) -> dict:
     tab = tabs.TABS.get(tab_key) or tabs.TABS["overview"]
     template, context = tab.render(request, client)
-    context.update({"c": client, "tab": tab.key, "tab_template": template})
+    context.update(
+        {
+            "c": client,
+            "tab": tab.key,
+            "tab_template": template,
+            "tabs": [(t.key, t.label) for t in tabs.TABS.values()],
+        }
+    )
     return context
 
 
 def client_detail(request, pk: int):
     client = permissions.access_client(request.user, pk)
     context = _detail_context(request, client, request.GET.get("tab", "overview"))
-    context["tabs"] = [(tab.key, tab.label) for tab in tabs.TABS.values()]
     context["transitions"] = [
         (code, ClientStatus(code).label)
         for code in sorted(services.CLIENT_TRANSITIONS.get(client.status, ()))
@@ -66,7 +72,8 @@ def client_tab(request, pk: int, tab: str):
     if tab not in tabs.TABS:
         raise Http404
     context = _detail_context(request, client, tab)
-    return render(request, context["tab_template"], context)
+    # The tab bar comes back with the content, so the selected tab is marked.
+    return render(request, "clients/client_detail.html#tabs", context)
 
 
 def client_create(request):

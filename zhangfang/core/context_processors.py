@@ -38,13 +38,22 @@ def navigation(request) -> dict:
     roles = roles_of(user)
     sections = []
     for label, entries in NAVIGATION:
-        items = []
-        for item_label, url_name, allowed in entries:
-            if allowed is not None and not (roles & allowed):
-                continue
-            url = reverse(url_name)
-            active = request.path == url if url == "/" else request.path.startswith(url)
-            items.append({"label": item_label, "url": url, "active": active})
+        items = [
+            {"label": item_label, "url": reverse(url_name)}
+            for item_label, url_name, allowed in entries
+            if allowed is None or roles & allowed
+        ]
         if items:
             sections.append({"label": label, "items": items})
+    # The current page is the item with the longest URL that the path starts with, so
+    # /staff/departments/ marks 部门, not also 员工 (/staff/).
+    matches = [
+        item
+        for section in sections
+        for item in section["items"]
+        if request.path == item["url"]
+        or (item["url"] != "/" and request.path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_sections": sections, "nav_roles": [Role(code).label for code in sorted(roles)]}

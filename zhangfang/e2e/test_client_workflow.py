@@ -197,14 +197,6 @@ def test_logout(page: Page, log, login, firm):
     log.assert_clean("logout")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app bug: the tab bar of clients/client_detail.html keeps 'active' and aria-selected on "
-        "the tab the page was rendered with; htmx only swaps #tab-content, so after loading "
-        "变更记录 the bar still highlights 概况 until a reload"
-    ),
-)
 def test_tab_bar_follows_the_loaded_tab(page: Page, login, firm):
     login("acct1")
     page.goto(f"/clients/{firm.huawei.pk}/")

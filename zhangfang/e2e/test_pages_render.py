@@ -113,13 +113,6 @@ def test_every_navigation_page_renders(page: Page, log, login, firm):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app bug: core.context_processors.navigation marks an item active when the path starts "
-        "with its URL, so on /staff/departments/ both 员工 (/staff/) and 部门 are current"
-    ),
-)
 def test_navigation_marks_only_the_current_page(page: Page, login, firm):
     login("admin")
     for label, href in nav_links(page):
@@ -177,14 +170,6 @@ def test_pages_fit_a_phone_screen(page: Page, log, login, firm):
     log.assert_clean("the pages at phone width")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app bug: in clients/_tab_contacts.html the last header cell holds a .visually-hidden "
-        "span (position: absolute) whose containing block is outside the .table-responsive "
-        "scroller, so it widens the whole page (534px on a 390px phone)"
-    ),
-)
 def test_contacts_tab_fits_a_phone_screen(page: Page, login, firm):
     page.set_viewport_size(PHONE)
     login("admin")

@@ -41,3 +41,16 @@ def test_pages_send_a_content_security_policy(client):
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
     assert "/static/bootstrap/css/bootstrap.min.css" in response.text
     assert "/static/django_htmx/htmx-2.min.js" in response.text
+
+
+@pytest.mark.django_db
+def test_navigation_marks_only_the_current_page(client):
+    client.force_login(UserFactory(roles=["admin"]))
+    response = client.get(reverse("staff:department_list"))
+    active = [
+        item["label"]
+        for section in response.context["nav_sections"]
+        for item in section["items"]
+        if item.get("active")
+    ]
+    assert [str(label) for label in active] == ["部门"]
