@@ -41,16 +41,17 @@ class ClientFilterForm(forms.Form):
         )
 
 
+# (sort key or "", label, optional: hidden on a phone, where name and status must fit)
 COLUMNS = [
-    ("name", _("客户名称")),
-    ("", _("统一社会信用代码")),
-    ("status", _("状态")),
-    ("taxpayer_type", _("纳税人类型")),
-    ("industry", _("行业")),
-    ("tier", _("重要程度")),
-    ("", _("主办会计")),
-    ("", _("服务部门")),
-    ("updated", _("更新时间")),
+    ("name", _("客户名称"), False),
+    ("", _("统一社会信用代码"), True),
+    ("status", _("状态"), False),
+    ("taxpayer_type", _("纳税人类型"), True),
+    ("industry", _("行业"), True),
+    ("tier", _("重要程度"), True),
+    ("", _("主办会计"), True),
+    ("", _("服务部门"), True),
+    ("updated", _("更新时间"), True),
 ]
 
 
@@ -111,7 +112,9 @@ def client_list_context(request, *, fragment: bool) -> dict:
         "filters": filters,
         "filters_active": filters_active,
         "selects": [] if fragment else _filter_selects(filters, team),
-        "columns": [state.column(key, label) for key, label in COLUMNS],
+        "columns": [
+            {**state.column(key, label), "optional": optional} for key, label, optional in COLUMNS
+        ],
         "can_create": permissions.can_create_client(request.user),
         "can_export": permissions.can_export_clients(request.user),
         "can_reassign": permissions.can_manage_team(request.user),
