@@ -178,9 +178,11 @@ class CalendarBulkForm(StyledFormMixin, forms.Form):
             attrs={
                 "rows": 8,
                 "class": "font-monospace",
-                "placeholder": "2027-01-01 holiday 元旦\n"
-                "2027-02-06~2027-02-12 holiday 春节\n"
-                "2027-02-14 workday 春节调休上班",
+                "placeholder": gettext_lazy(
+                    "2027-01-01 holiday 元旦\n"
+                    "2027-02-06~2027-02-12 holiday 春节\n"
+                    "2027-02-14 workday 春节调休上班"
+                ),
             }
         ),
         help_text=gettext_lazy(
