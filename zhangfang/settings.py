@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "zhangfang.core",
     "zhangfang.staff",
     "zhangfang.clients",
+    "zhangfang.notifications",
+    "zhangfang.leads",
 ]
 
 MIDDLEWARE = [

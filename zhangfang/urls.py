@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("zhangfang.core.urls")),
     path("staff/", include("zhangfang.staff.urls")),
     path("clients/", include("zhangfang.clients.urls")),
+    path("notifications/", include("zhangfang.notifications.urls")),
+    path("leads/", include("zhangfang.leads.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Client development, one module per part of the chapter (see the package modules)."""

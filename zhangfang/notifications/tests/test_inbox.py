@@ -1,0 +1,50 @@
+"""The inbox: messages arrive once per dedupe key, the badge counts unread, marking read works."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from zhangfang.notifications.models import Notification
+from zhangfang.notifications.services import notify
+from zhangfang.staff.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notify_puts_one_message_per_recipient_and_key():
+    sales = UserFactory(roles=["sales"])
+    head = UserFactory(roles=["dept_head"])
+    notify(recipients=[sales, head, sales], title="新线索", url="/leads/1/", dedupe_key="lead:1")
+    notify(recipients=[sales], title="新线索", dedupe_key="lead:1")
+    assert Notification.objects.filter(recipient=sales).count() == 1
+    assert Notification.objects.filter(recipient=head).count() == 1
+
+
+def test_inbox_badge_and_mark_read(client):
+    user = UserFactory(roles=["sales"])
+    other = UserFactory(roles=["sales"])
+    notify(recipients=[user], title="明天拜访华为")
+    notify(recipients=[other], title="别人的通知")
+    client.force_login(user)
+    assert "1" in client.get(reverse("notifications:badge")).text
+    page = client.get(reverse("notifications:inbox"))
+    assert "明天拜访华为" in page.text and "别人的通知" not in page.text
+    client.post(reverse("notifications:mark_all_read"))
+    assert client.get(reverse("notifications:badge")).text.strip() == ""
+
+
+def test_cannot_mark_someone_elses_message_read(client):
+    user, other = UserFactory(roles=["sales"]), UserFactory(roles=["sales"])
+    (message,) = notify(recipients=[other], title="别人的通知")
+    client.force_login(user)
+    client.post(reverse("notifications:mark_read", args=[message.pk]))
+    message.refresh_from_db()
+    assert message.read_at is None
+
+
+def test_mark_read_does_not_redirect_off_site(client):
+    user = UserFactory(roles=["sales"])
+    client.force_login(user)
+    response = client.post(reverse("notifications:mark_all_read"), {"next": "//evil.example.com/"})
+    assert response["Location"] == reverse("notifications:inbox")
