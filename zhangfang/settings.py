@@ -208,6 +208,16 @@ STORAGES = {
     },
 }
 
+# Outbound e-mail is optional: without EMAIL_HOST notifications stay in the in-app inbox only.
+NOTIFICATION_EMAIL = bool(env_str("EMAIL_HOST", ""))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "zhangfang@localhost")
+FIRM_NAME = env_str("FIRM_NAME", "账房代账")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

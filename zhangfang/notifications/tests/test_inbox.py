@@ -48,3 +48,13 @@ def test_mark_read_does_not_redirect_off_site(client):
     client.force_login(user)
     response = client.post(reverse("notifications:mark_all_read"), {"next": "//evil.example.com/"})
     assert response["Location"] == reverse("notifications:inbox")
+
+
+def test_email_copy_is_sent_after_commit_when_mail_is_configured(
+    settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATION_EMAIL = True
+    user = UserFactory(roles=["sales"], email="sales@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(recipients=[user], title="新线索", body="华为技术有限公司")
+    assert [m.to for m in mailoutbox] == [["sales@example.com"]]
