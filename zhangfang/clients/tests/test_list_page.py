@@ -244,3 +244,11 @@ def test_only_heads_and_admins_see_and_use_bulk_reassign(client, firm):
         {"field": "accountant", "to": firm.staff.acct1.pk, "ids": [firm.ours.pk]},
     )
     assert response.status_code == 403
+
+
+def test_filter_options_escape_names(admin_client, firm):
+    from zhangfang.staff.tests.factories import UserFactory
+
+    UserFactory(username="evil", name="<script>x</script>", roles=["accountant"])
+    text = admin_client.get(LIST).text
+    assert "<script>x</script>" not in text and "&lt;script&gt;x&lt;/script&gt;" in text
