@@ -18,6 +18,58 @@ NAVIGATION = [
         [(_("客户列表"), "clients:list", None)],
     ),
     (
+        _("客户开发"),
+        [
+            (
+                _("销售漏斗"),
+                "leads:pipeline_board",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+            (
+                _("潜在客户"),
+                "leads:prospect_list",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+            (
+                _("拜访日历"),
+                "leads:visit_calendar",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+            (
+                _("拜访列表"),
+                "leads:visit_list",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+            (_("市场活动"), "leads:activity_list", {Role.SALES, Role.DEPARTMENT_HEAD, Role.ADMIN}),
+            (_("合作机构"), "leads:partner_list", {Role.SALES, Role.DEPARTMENT_HEAD, Role.ADMIN}),
+            (
+                _("推荐奖励台账"),
+                "leads:reward_ledger",
+                {Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+            (
+                _("竞争对手"),
+                "leads:research_competitor_list",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+            (
+                _("价格对比"),
+                "leads:research_price_comparison",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+            (
+                _("市场调研记录"),
+                "leads:research_note_list",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+            (
+                _("客户开发分析"),
+                "leads:analytics",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+        ],
+    ),
+    (
         _("系统管理"),
         [
             (_("员工"), "staff:user_list", {Role.ADMIN}),
@@ -25,6 +77,8 @@ NAVIGATION = [
             (_("节假日安排"), "core:calendar_days", {Role.ADMIN}),
             (_("申报纳税期限"), "core:filing_deadlines", {Role.ADMIN}),
             (_("制度参数"), "core:policy_settings", {Role.ADMIN}),
+            (_("获客渠道"), "leads:channel_list", {Role.ADMIN}),
+            (_("官网线索值班"), "leads:duty_roster", {Role.ADMIN, Role.DEPARTMENT_HEAD}),
             (_("审计日志"), "core:audit_log", {Role.ADMIN}),
         ],
     ),

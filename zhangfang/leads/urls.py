@@ -4,7 +4,16 @@ from importlib import import_module
 
 app_name = "leads"
 
-PARTS = ["prospects", "visits", "negotiations", "marketing", "referrals", "research", "analytics", "public_form"]
+PARTS = [
+    "prospects",
+    "visits",
+    "negotiations",
+    "marketing",
+    "referrals",
+    "research",
+    "analytics",
+    "public_form",
+]
 
 urlpatterns: list = []
 for part in PARTS:

@@ -7,6 +7,7 @@ it changes nothing.
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from zhangfang.clients.demo import (
     DEMO_SEED,
@@ -15,20 +16,31 @@ from zhangfang.clients.demo import (
     format_logins,
 )
 from zhangfang.clients.models import Client
+from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 
 
 class Command(BaseCommand):
-    help = "创建演示数据（部门、各角色员工、客户及联系人）；已有客户时不做任何改动。"
+    help = "创建演示数据（部门、各角色员工、客户及联系人、潜在客户）；已有客户时不做任何改动。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=200, help="客户数量（默认 200）。")
         parser.add_argument(
             "--seed", type=int, default=DEMO_SEED, help="随机种子：相同种子生成相同的数据。"
         )
+        parser.add_argument(
+            "--prospects",
+            type=int,
+            default=None,
+            help=f"潜在客户数量（默认为客户数量的 {PROSPECTS_PER_CLIENT} 倍；0 表示不创建）。",
+        )
 
-    def handle(self, *args, clients: int, seed: int, **options) -> None:
+    def handle(self, *args, clients: int, seed: int, prospects: int | None, **options) -> None:
         if clients < 1:
             raise CommandError("--clients 至少为 1。")
+        if prospects is None:
+            prospects = clients * PROSPECTS_PER_CLIENT
+        if prospects < 0:
+            raise CommandError("--prospects 不能为负数。")
         existing = Client.objects.count()
         if existing:
             self.stdout.write(f"已有 {existing} 个客户，未创建演示数据。")
@@ -37,7 +49,11 @@ class Command(BaseCommand):
                 self.stdout.write("演示账号（初始密码，若已修改以修改后为准）：")
                 self._print_logins(logins)
             return
-        logins = build_demo_firm(clients=clients, seed=seed, stdout=self.stdout)
+        # One transaction: a failure leaves an empty installation, so the next start retries.
+        with transaction.atomic():
+            logins = build_demo_firm(clients=clients, seed=seed, stdout=self.stdout)
+            if prospects:
+                build_demo_leads(prospects=prospects, seed=seed, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
         self._print_logins(logins)
 
