@@ -152,6 +152,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=10_000)
+        parser.add_argument("--prospects", type=int, default=30_000)
         parser.add_argument("--databases", default="sqlite,postgres")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
         parser.add_argument("--warmup", type=int, default=5)
@@ -374,6 +375,8 @@ class Command(BaseCommand):
         from zhangfang.clients import selectors
         from zhangfang.clients.demo import DEMO_PASSWORD, HUAWEI_NAME, build_demo_firm
         from zhangfang.clients.models import Client, Contact
+        from zhangfang.leads.demo import build_demo_leads
+        from zhangfang.leads.models import Prospect
         from zhangfang.staff.models import User
 
         try:
@@ -383,6 +386,7 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         build_demo_firm(clients=options["clients"], stdout=self.stdout)
+        build_demo_leads(prospects=options["prospects"], stdout=self.stdout)
         seed_seconds = time.perf_counter() - started
         if connection.vendor == "postgresql":
             # Autovacuum analyses a freshly loaded table within a minute; do it now.
@@ -395,11 +399,13 @@ class Command(BaseCommand):
         people = {
             "admin": User.objects.get(username="admin"),
             "accountant": User.objects.get(username="acct1"),
+            "sales": User.objects.get(username="sales1"),
         }
         result: dict = {
             "vendor": connection.vendor,
             "clients": Client.objects.count(),
             "contacts": Contact.objects.count(),
+            "prospects": Prospect.objects.count(),
             "staff": User.objects.count(),
             "seed_seconds": seed_seconds,
             "login_path": reverse(settings.LOGIN_URL),
@@ -420,6 +426,11 @@ class Command(BaseCommand):
                 "last": f"{list_path}?page={last_page}",
                 "detail": detail_path,
             }
+            if role != "accountant":
+                # Client development: the prospect list (first and a deep page) and the board.
+                urls["prospects"] = reverse("leads:prospect_list")
+                urls["prospects_deep"] = reverse("leads:prospect_list") + "?page=200"
+                urls["board"] = reverse("leads:pipeline_board")
             result["users"][role] = {"username": user.username, "visible": visible, "urls": urls}
             browser = HttpClient()
             browser.force_login(user)
@@ -489,7 +500,8 @@ class Command(BaseCommand):
         w(
             self.style.MIGRATE_HEADING(
                 f"{name}: {result['clients']:,} clients, {result['contacts']:,} contacts, "
-                f"{result['staff']:,} staff; demo firm built in {result['seed_seconds']:.1f} s"
+                f"{result['staff']:,} staff, {result.get('prospects', 0):,} prospects; "
+                f"demo firm built in {result['seed_seconds']:.1f} s"
             )
         )
         w(
@@ -504,7 +516,9 @@ class Command(BaseCommand):
         w(header)
         w("-" * len(header))
         labels = {"list": "list", "search": "q=hwjs", "filter": "filtered", "last": "last page"}
-        labels["detail"] = "detail"
+        labels.update(
+            detail="detail", prospects="prospects", prospects_deep="prosp. p200", board="board"
+        )
         for page in result["pages"]:
             budget = mark(page["queries"] <= QUERY_BUDGET) if page["is_list"] else "—"
             visible = result["users"][page["user"]]["visible"]
