@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db import connections
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -182,23 +182,20 @@ def _days_since(moment, today) -> int:
 def pipeline_board(*, user, filters: ProspectFilters, per_column: int = 50) -> list[dict[str, Any]]:
     """The open stages with their count and their best ``per_column`` cards.
 
-    Two queries whatever the number of prospects: the counts per stage, and the cards, numbered
-    per stage by a window function so each column is cut at ``per_column`` in the database.
+    Three queries whatever the number of prospects: the counts per stage, the ids of each
+    column's best cards, and those cards. The ids come from one UNION ALL of a LIMITed query per
+    stage, each of which reads the (stage, score) index; numbering every open prospect with a
+    window function instead cost 100 ms at 30,000 prospects.
     """
     base = _filtered(user, filters).filter(stage__in=OPEN_STAGES)
     if filters.stage:
         base = base.filter(stage=filters.stage)
     counts = dict(base.order_by().values_list("stage").annotate(n=Count("id")))
-    cards = (
-        base.select_related("channel", "owner")
-        .only(*ROW_FIELDS)
-        .annotate(
-            position=Window(
-                RowNumber(), partition_by=[F("stage")], order_by=[F("score").desc(), F("id").desc()]
-            )
-        )
-        .filter(position__lte=per_column)
-        .order_by("stage", "position")
+    stages_with_cards = [stage for stage in OPEN_STAGES if counts.get(stage)]
+    ids = _best_ids_per_stage(base, stages_with_cards, per_column)
+    cards = sorted(
+        base.filter(pk__in=ids).select_related("channel", "owner").only(*ROW_FIELDS),
+        key=lambda card: (-card.score, -card.pk),
     )
     today = timezone.localdate()
     by_stage: dict[str, list[Prospect]] = {stage: [] for stage in OPEN_STAGES}
@@ -216,6 +213,21 @@ def pipeline_board(*, user, filters: ProspectFilters, per_column: int = 50) -> l
         }
         for stage in stages
     ]
+
+
+def _best_ids_per_stage(base, stages: list[str], per_column: int) -> list[int]:
+    """Ids of the ``per_column`` best-scored prospects of each stage, in one query."""
+    if not stages:
+        return []
+    parts, params = [], []
+    for number, stage in enumerate(stages):
+        top = base.filter(stage=stage).order_by("-score", "-id").values_list("id", flat=True)
+        sql, stage_params = top[:per_column].query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS best_{number}")
+        params.extend(stage_params)
+    with connections[base.db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def owner_options() -> list[tuple[int, str]]:

@@ -43,7 +43,7 @@ PROSPECT_WRITERS = (Role.SALES, Role.DEPARTMENT_HEAD, Role.ADMIN)
 #: Roles that may export the list (prospect data leaving the system).
 PROSPECT_EXPORTERS = (Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN)
 PAGE_SIZE = 25
-BOARD_CARDS_PER_COLUMN = 50
+BOARD_CARDS_PER_COLUMN = 20
 
 #: Bootstrap colour of each stage's badge.
 STAGE_COLOURS = {
