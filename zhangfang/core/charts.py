@@ -37,6 +37,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 Number = int | float | Decimal
 Formatter = Callable[[Number], str]
@@ -62,7 +63,7 @@ FONT = (
     "'Microsoft YaHei', sans-serif"
 )
 
-NO_DATA = "暂无数据"
+NO_DATA = gettext_lazy("暂无数据")
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _summary(labels: Sequence[str], series: list[Series], fmt: Formatter) -> str
             if i < len(s.values)
         ]
         parts.append(f"{label}：{'，'.join(cells)}")
-    return "；".join(parts) if parts else NO_DATA
+    return "；".join(parts) if parts else str(NO_DATA)
 
 
 def _no_data(width: int, height: int) -> str:
@@ -458,10 +459,9 @@ def funnel_chart(
             return ""
         return f"（{Decimal(float(value) / first * 100).quantize(Decimal('0.1'))}%）"
 
-    summary = (
-        "；".join(f"{label}：{value_format(value)}{share(value)}" for label, value in stages)
-        or NO_DATA
-    )
+    summary = "；".join(
+        f"{label}：{value_format(value)}{share(value)}" for label, value in stages
+    ) or str(NO_DATA)
     if not stages:
         return _svg(
             width=width, height=160, title=title, summary=summary, body=_no_data(width, 160)

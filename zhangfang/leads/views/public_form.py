@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
@@ -27,7 +28,7 @@ from zhangfang.core.roles import Role
 from zhangfang.leads.forms.public_form import DutyRosterForm, WebsiteLeadForm
 from zhangfang.leads.services import public_form as services
 
-THANK_YOU = "我们已收到您的信息，工作人员将在 1 个工作日内与您联系。"
+THANK_YOU = gettext_lazy("我们已收到您的信息，工作人员将在 1 个工作日内与您联系。")
 
 
 def _frame_ancestors() -> list[str]:
@@ -90,7 +91,7 @@ def public_apply(request):
 @xframe_options_exempt
 def public_apply_thanks(request):
     return _embeddable(
-        render(request, "leads/public_thanks.html", _public_context(message=_(THANK_YOU)))
+        render(request, "leads/public_thanks.html", _public_context(message=THANK_YOU))
     )
 
 
