@@ -17,6 +17,7 @@ from zhangfang.clients.list_page import client_list_context, filtered_clients
 from zhangfang.clients.models import ClientStatus
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.excel import xlsx_response
+from zhangfang.core.forms import rebased_form
 from zhangfang.core.listing import wants_fragment
 
 
@@ -96,15 +97,6 @@ def client_create(request):
     return render(request, "clients/client_form.html", {"form": form})
 
 
-def _rebind_with_current_version(form_class, request, instance, **kwargs):
-    """The user's input again, now based on the version just saved by someone else."""
-    data = request.POST.copy()
-    data["version"] = str(instance.version)
-    form = form_class(data, instance=instance, **kwargs)
-    form.is_valid()
-    return form
-
-
 def client_edit(request, pk: int):
     client = permissions.access_client(request.user, pk)
     manage_team = permissions.can_manage_team(request.user)
@@ -121,8 +113,12 @@ def client_edit(request, pk: int):
         except ConcurrentEditError as error:
             current = permissions.access_client(request.user, pk)
             submitted = form.cleaned_data
-            context["form"] = _rebind_with_current_version(
-                ClientForm, request, current, can_manage_team=manage_team
+            context["form"] = rebased_form(
+                ClientForm,
+                request,
+                version=current.version,
+                instance=current,
+                can_manage_team=manage_team,
             )
             context["conflict"] = error.message
             context["changed_since"] = [
@@ -216,7 +212,9 @@ def contact_edit(request, pk: int, contact_pk: int):
             )
         except ConcurrentEditError as error:
             current = permissions.access_contact(request.user, client, contact_pk)
-            context["form"] = _rebind_with_current_version(ContactForm, request, current)
+            context["form"] = rebased_form(
+                ContactForm, request, version=current.version, instance=current
+            )
             context["conflict"] = error.message
         else:
             messages.success(request, _("联系人已保存。"))

@@ -40,3 +40,16 @@ class VersionedFormMixin(StyledFormMixin):
         instance = getattr(self, "instance", None)
         if instance is not None and instance.pk and not self.is_bound:
             self.initial["version"] = instance.version
+
+
+def rebased_form(form_class, request, *, version: int, **form_kwargs):
+    """After a refused save (someone saved first): the user's input again, bound to ``version``.
+
+    The form shows what the user typed, now based on the version just saved by someone else, so
+    saving again after checking the other change goes through; nothing typed is lost.
+    """
+    data = request.POST.copy()
+    data["version"] = str(version)
+    form = form_class(data, **form_kwargs)
+    form.is_valid()
+    return form

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from zhangfang.clients.selectors import clients_visible_to
 from zhangfang.core.errors import ConcurrentEditError, DomainError
+from zhangfang.core.forms import rebased_form
 from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
@@ -312,10 +313,9 @@ def activity_edit(request, pk: int):
             )
         except ConcurrentEditError as error:
             current = _activity_or_404(pk)
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            context["form"] = ActivityForm(data, instance=current)
-            context["form"].is_valid()
+            context["form"] = rebased_form(
+                ActivityForm, request, version=current.version, instance=current
+            )
             context["conflict"] = error.message
         except DomainError as error:
             form.add_error(None, error.message)
@@ -416,10 +416,9 @@ def partner_edit(request, pk: int):
             )
         except ConcurrentEditError as error:
             current = _partner_or_404(pk)
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            context["form"] = PartnerForm(data, instance=current)
-            context["form"].is_valid()
+            context["form"] = rebased_form(
+                PartnerForm, request, version=current.version, instance=current
+            )
             context["conflict"] = error.message
         except DomainError as error:
             form.add_error("name", error.message)

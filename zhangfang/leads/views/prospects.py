@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from zhangfang.core import audit
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.excel import XLSX, xlsx_response
+from zhangfang.core.forms import rebased_form
 from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
@@ -326,10 +327,13 @@ def prospect_edit(request, pk: int):
                 )
             except ConcurrentEditError as error:
                 current = access_prospect(request.user, pk)
-                data = request.POST.copy()
-                data["version"] = str(current.version)
-                rebound = ProspectForm(data, instance=current, user=request.user)
-                rebound.is_valid()
+                rebound = rebased_form(
+                    ProspectForm,
+                    request,
+                    version=current.version,
+                    instance=current,
+                    user=request.user,
+                )
                 context.update({"form": rebound, "conflict": error.message, "p": current})
             else:
                 messages.success(request, _("潜在客户信息已保存。"))

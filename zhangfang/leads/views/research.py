@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import ConcurrentEditError, DomainError
+from zhangfang.core.forms import rebased_form
 from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.selectors import audit_history_for
@@ -94,10 +95,9 @@ def competitor_edit(request, pk: int):
             )
         except ConcurrentEditError as error:
             current = _competitor_or_404(pk)
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            context["form"] = CompetitorForm(data, instance=current)
-            context["form"].is_valid()
+            context["form"] = rebased_form(
+                CompetitorForm, request, version=current.version, instance=current
+            )
             context["conflict"] = error.message
         except DomainError as error:
             form.add_error("name", error.message)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from zhangfang.core import calendar as work_calendar
 from zhangfang.core.errors import ConcurrentEditError, DomainError
+from zhangfang.core.forms import rebased_form
 from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.roles import Role, has_role
 from zhangfang.leads import prospect_tabs
@@ -157,10 +158,9 @@ def visit_edit(request, pk: int):
             )
         except ConcurrentEditError as error:
             current = access_visit(request.user, pk, write=True)
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            context["form"] = VisitPlanForm(data, visit=current)
-            context["form"].is_valid()
+            context["form"] = rebased_form(
+                VisitPlanForm, request, version=current.version, visit=current
+            )
             context["conflict"] = error.message
         except DomainError as error:
             form.add_error(None, error.message)
