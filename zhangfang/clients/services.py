@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from zhangfang.clients import selectors
 from zhangfang.clients.models import Client, ClientStatus, Contact
 from zhangfang.core import audit
-from zhangfang.core.errors import ConcurrentEditError, DomainError, TransitionNotAllowed
+from zhangfang.core.editing import apply_edit, lock_version
+from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.roles import Role, has_role
 from zhangfang.core.search import pinyin_keys
 from zhangfang.core.validators import birth_date_from_resident_id
@@ -103,20 +104,18 @@ def client_update(
     The stored row is re-read (and locked) here: ``client`` may be a form's instance that already
     carries the new values, so it cannot tell what changed.
     """
-    version = client.version if expected_version is None else expected_version
-    current = Client.objects.select_for_update().filter(pk=client.pk, version=version).first()
-    if current is None:
-        raise ConcurrentEditError(
-            _(
-                "保存失败：在您编辑期间，其他人已修改了此客户。您填写的内容仍在下方，请核对最新信息后重新保存。"
-            )
-        )
+    current = lock_version(
+        Client,
+        pk=client.pk,
+        version=client.version if expected_version is None else expected_version,
+        message=_(
+            "保存失败：在您编辑期间，其他人已修改了此客户。您填写的内容仍在下方，请核对最新信息后重新保存。"
+        ),
+    )
     before = _client_snapshot(current)
-    for field, value in data.items():
-        if field != "status":  # status moves only through client_change_status
-            setattr(current, field, value)
+    # Status moves only through client_change_status.
+    apply_edit(current, data, skip=frozenset({"status"}))
     current.search_pinyin = pinyin_keys(current.name, current.short_name)
-    current.version = version + 1
     try:
         with transaction.atomic():
             current.save()
@@ -202,17 +201,17 @@ def contact_update(
     values = dict(data)
     if not values.get("id_number"):
         values.pop("id_number", None)
-    version = contact.version if expected_version is None else expected_version
-    locked = Contact.objects.select_for_update().filter(pk=contact.pk, version=version).first()
-    if locked is None:
-        raise ConcurrentEditError(
-            _(
-                "保存失败：在您编辑期间，其他人已修改了此联系人。您填写的内容仍在下方，请核对后重新保存。"
-            )
-        )
+    locked = lock_version(
+        Contact,
+        pk=contact.pk,
+        version=contact.version if expected_version is None else expected_version,
+        message=_(
+            "保存失败：在您编辑期间，其他人已修改了此联系人。您填写的内容仍在下方，请核对后重新保存。"
+        ),
+    )
     before = _contact_snapshot(locked)
     _apply_contact_data(locked, values)
-    locked.version = version + 1
+    locked.version += 1
     locked.save()
     _only_one_primary(locked)
     changes = audit.diff(before, _contact_snapshot(locked))

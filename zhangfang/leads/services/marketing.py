@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 import zhangfang.leads.policy_marketing  # noqa: F401  (registers the settings this part reads)
 from zhangfang.core import audit
-from zhangfang.core.errors import ConcurrentEditError, DomainError
+from zhangfang.core.editing import apply_edit, lock_version
+from zhangfang.core.errors import DomainError
 from zhangfang.leads.models import (
     Channel,
     LossReason,
@@ -251,23 +252,17 @@ def activity_update(
     *, activity: MarketingActivity, data: dict[str, Any], expected_version: int | None, by
 ) -> MarketingActivity:
     """Save edits made on the version the user opened; refuse if someone saved in between."""
-    version = activity.version if expected_version is None else expected_version
-    current = (
-        MarketingActivity.objects.select_for_update()
-        .filter(pk=activity.pk, version=version)
-        .first()
+    current = lock_version(
+        MarketingActivity,
+        pk=activity.pk,
+        version=activity.version if expected_version is None else expected_version,
+        message=_(
+            "保存失败：在您编辑期间，其他人已修改了此活动。您填写的内容仍在下方，请核对后重新保存。"
+        ),
     )
-    if current is None:
-        raise ConcurrentEditError(
-            _(
-                "保存失败：在您编辑期间，其他人已修改了此活动。您填写的内容仍在下方，请核对后重新保存。"
-            )
-        )
     _check_activity(data)
     before = audit.snapshot(current, ACTIVITY_FIELDS)
-    for field, value in data.items():
-        setattr(current, field, value)
-    current.version = version + 1
+    apply_edit(current, data)
     current.save()
     changes = audit.diff(before, audit.snapshot(current, ACTIVITY_FIELDS))
     if changes:
@@ -304,20 +299,18 @@ def partner_update(
     *, partner: Partner, data: dict[str, Any], expected_version: int | None, by
 ) -> Partner:
     """Save edits of a partner's details; refuse if someone saved in between."""
-    version = partner.version if expected_version is None else expected_version
-    current = Partner.objects.select_for_update().filter(pk=partner.pk, version=version).first()
-    if current is None:
-        raise ConcurrentEditError(
-            _(
-                "保存失败：在您编辑期间，其他人已修改了此合作机构。您填写的内容仍在下方，请核对后重新保存。"
-            )
-        )
+    current = lock_version(
+        Partner,
+        pk=partner.pk,
+        version=partner.version if expected_version is None else expected_version,
+        message=_(
+            "保存失败：在您编辑期间，其他人已修改了此合作机构。您填写的内容仍在下方，请核对后重新保存。"
+        ),
+    )
     if _duplicate_name(Partner, data.get("name", current.name), current.pk):
         raise _duplicate_partner_error(data["name"])
     before = audit.snapshot(current, PARTNER_FIELDS)
-    for field, value in data.items():
-        setattr(current, field, value)
-    current.version = version + 1
+    apply_edit(current, data)
     try:
         with transaction.atomic():
             current.save()
