@@ -21,6 +21,17 @@ _LAST_SEEN = "zhangfang_last_seen"
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, for the audit log and rate limits.
+
+    Behind a reverse proxy (``BEHIND_TLS_PROXY``) every request comes from the proxy, so the
+    address the proxy appended last to X-Forwarded-For is used; earlier entries are whatever the
+    client claimed and are not trusted.
+    """
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -54,3 +54,17 @@ def test_navigation_marks_only_the_current_page(client):
         if item.get("active")
     ]
     assert [str(label) for label in active] == ["部门"]
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "expected"),
+    [(False, "10.0.0.1"), (True, "203.0.113.9")],
+)
+def test_client_address_comes_from_the_proxy_only_when_behind_one(
+    rf, settings, behind_proxy, expected
+):
+    from zhangfang.core.middleware import client_ip
+
+    settings.BEHIND_TLS_PROXY = behind_proxy
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
+    assert client_ip(request) == expected
