@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "zhangfang.clients",
     "zhangfang.notifications",
     "zhangfang.leads",
+    "zhangfang.contracts",
 ]
 
 MIDDLEWARE = [

@@ -10,4 +10,5 @@ urlpatterns = [
     path("clients/", include("zhangfang.clients.urls")),
     path("notifications/", include("zhangfang.notifications.urls")),
     path("leads/", include("zhangfang.leads.urls")),
+    path("contracts/", include("zhangfang.contracts.urls")),
 ]

@@ -53,6 +53,10 @@ def snapshot(
             values[name] = _jsonable(getattr(obj, name))
         elif field.choices:
             values[name] = str(getattr(obj, f"get_{name}_display")())
+        elif isinstance(field, models.DecimalField) and isinstance(getattr(obj, name), Decimal):
+            # "180" typed in a form and "180.00" read back are the same amount: store it one way.
+            places = Decimal(1).scaleb(-field.decimal_places)
+            values[name] = str(getattr(obj, name).quantize(places))
         else:
             values[name] = _jsonable(getattr(obj, name))
     return values

@@ -70,6 +70,10 @@ NAVIGATION = [
         ],
     ),
     (
+        _("合同与收费"),
+        [(_("收费标准"), "contracts:fee_item_list", None)],
+    ),
+    (
         _("系统管理"),
         [
             (_("员工"), "staff:user_list", {Role.ADMIN}),

@@ -88,13 +88,16 @@ def our_prices() -> dict[PriceKey, Decimal]:
     """The firm's own price list, keyed like the comparison rows: ``(normalize_item(item),
     unit) → amount`` in yuan per that unit.
 
-    Empty for now: the firm's fee standards (收费标准) come with the contracts chapter (issue 4).
-    When they exist this selector reads them, and :func:`price_comparison` then shows a
-    “本公司” column (and rows for items only we offer) without any other change. It must not
-    return invented figures in the meantime; the page says that our prices will appear here
-    once the fee standards are entered.
+    Read from the active lines of the contracts chapter's price list (收费标准). While it is
+    empty, :func:`price_comparison` shows no “本公司” column and the page says that our prices
+    will appear once the fee standards are entered.
     """
-    return {}
+    from zhangfang.contracts.selectors import fee_item_list
+
+    return {
+        (normalize_item(item.name), item.unit): item.amount
+        for item in fee_item_list(active_only=True)
+    }
 
 
 @dataclass

@@ -219,7 +219,7 @@ def test_comparison_groups_items_by_name_and_unit_across_competitors(django_asse
     CompetitorPriceFactory(competitor=b, item="代理记账(小规模) ", amount=D("180.00"))
     CompetitorPriceFactory(competitor=b, item="代理记账(小规模)", amount=D("2000.00"), unit="year")
     CompetitorPriceFactory(competitor=a, item="工商注册", amount=D("500.00"), unit="once")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # competitors' prices and our price list
         comparison = selectors.price_comparison()
     assert [x.name for x in comparison.competitors] == ["A 财税", "B 财税"]
     assert c not in comparison.competitors
@@ -253,13 +253,13 @@ def test_our_prices_are_empty_until_fee_standards_exist():
     assert selectors.our_prices() == {}
 
 
-def test_our_prices_become_a_column_when_the_selector_returns_them(monkeypatch):
+def test_our_price_list_becomes_a_column_beside_the_competitors():
+    from zhangfang.contracts.models import FeeItem
+
     CompetitorPriceFactory(item="代理记账", amount=D("200.00"))
-    monkeypatch.setattr(
-        selectors,
-        "our_prices",
-        lambda: {("代理记账", "month"): D("220.00"), ("税务筹划", "once"): D("3000.00")},
-    )
+    FeeItem.objects.create(name="代理记账", unit="month", amount=D("220.00"))
+    FeeItem.objects.create(name="税务筹划", unit="once", amount=D("3000.00"))
+    FeeItem.objects.create(name="已停用项目", unit="once", amount=D("1.00"), is_active=False)
     comparison = selectors.price_comparison()
     assert comparison.has_our_prices
     rows = {(r.item, r.unit): r for r in comparison.rows}

@@ -16,6 +16,7 @@ from zhangfang.clients.demo import (
     format_logins,
 )
 from zhangfang.clients.models import Client
+from zhangfang.contracts.demo import build_demo_price_list
 from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             logins = build_demo_firm(clients=clients, seed=seed, stdout=self.stdout)
             if prospects:
                 build_demo_leads(prospects=prospects, seed=seed, stdout=self.stdout)
+                build_demo_price_list()
         self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
         self._print_logins(logins)
 
