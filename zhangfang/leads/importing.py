@@ -246,6 +246,7 @@ def read_workbook(upload, *, by) -> ImportReport:
             }
             return report
         lookups = _Lookups(by)
+        existing_uscc, existing_mobiles = _existing_keys()
         seen_uscc: dict[str, int] = {}
         seen_mobile: dict[str, int] = {}
         seen_name: dict[str, int] = {}
@@ -260,6 +261,12 @@ def read_workbook(upload, *, by) -> ImportReport:
                 report.file_error = _("一次最多导入 %(max)s 行，请拆分文件。") % {"max": MAX_ROWS}
                 return report
             data, reasons = _check_row(values, lookups)
+            # Already registered (as a client or a prospect, whoever's): the same warning the
+            # form gives, without naming a record the importer may not be allowed to see.
+            if data.get("uscc") and data["uscc"] in existing_uscc:
+                reasons.append(_("统一社会信用代码已登记为客户或潜在客户。"))
+            if data.get("contact_mobile") and data["contact_mobile"] in existing_mobiles:
+                reasons.append(_("联系电话已登记在客户或潜在客户中。"))
             for key, seen, label in (
                 (data.get("uscc"), seen_uscc, _("统一社会信用代码")),
                 (data.get("contact_mobile"), seen_mobile, _("联系电话")),
@@ -282,6 +289,20 @@ def read_workbook(upload, *, by) -> ImportReport:
     finally:
         workbook.close()
     return report
+
+
+def _existing_keys() -> tuple[set[str], set[str]]:
+    """Credit codes and mobiles already on file, read once per import (four queries)."""
+    from zhangfang.clients.models import Client, Contact
+    from zhangfang.leads.models import Prospect
+
+    uscc = set(Prospect.objects.exclude(uscc="").values_list("uscc", flat=True))
+    uscc |= set(Client.objects.exclude(uscc=None).values_list("uscc", flat=True))
+    mobiles = set(
+        Prospect.objects.exclude(contact_mobile="").values_list("contact_mobile", flat=True)
+    )
+    mobiles |= set(Contact.objects.exclude(mobile="").values_list("mobile", flat=True))
+    return uscc, mobiles
 
 
 def import_prospects(upload, *, by, good_rows_only: bool = False) -> ImportReport:

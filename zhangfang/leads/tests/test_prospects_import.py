@@ -246,3 +246,18 @@ def test_import_audit_snapshot_matches_the_audit_service(sales_firm):
         owner=sales_firm.staff.sales1, size="small", industry="I", tax_needs=["filing"]
     )
     assert _BatchSnapshot()(p) == audit.snapshot(p, PROSPECT_AUDIT_FIELDS)
+
+
+def test_rows_already_on_file_are_reported_without_naming_the_record(sales_firm):
+    from zhangfang.clients.tests.factories import ClientFactory, ContactFactory
+
+    code = _valid_uscc()
+    someone_elses = ClientFactory(name="别人的客户有限公司", uscc=code, department=sales_firm.d2)
+    ContactFactory(client=someone_elses, mobile="+8613800130002")
+    upload = _xlsx([_row(1, 统一社会信用代码=code), _row(2), _row(3)])
+    report = importing.read_workbook(upload, by=sales_firm.staff.sales1)
+    reasons = {error.row: " ".join(error.reasons) for error in report.errors}
+    assert set(reasons) == {2, 3}
+    assert "统一社会信用代码已登记" in reasons[2] and "联系电话已登记" in reasons[3]
+    assert "别人的客户" not in " ".join(reasons.values())
+    assert [row for row, _data in report.rows] == [4]
