@@ -18,7 +18,8 @@ from pypinyin import lazy_pinyin
 from zhangfang.clients import services as client_services
 from zhangfang.clients.models import Client, ClientStatus, ContactRole, TaxpayerType
 from zhangfang.core import audit
-from zhangfang.core.errors import ConcurrentEditError, DomainError, TransitionNotAllowed
+from zhangfang.core.editing import apply_edit, lock_version
+from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.models import AuditEvent
 from zhangfang.core.search import pinyin_keys
 from zhangfang.leads import scoring
@@ -101,21 +102,18 @@ def prospect_update(
     *, prospect: Prospect, data: dict[str, Any], expected_version: int | None, by
 ) -> Prospect:
     """Save edits made on the version the user opened; refuse if someone saved in between."""
-    version = prospect.version if expected_version is None else expected_version
-    current = Prospect.objects.select_for_update().filter(pk=prospect.pk, version=version).first()
-    if current is None:
-        raise ConcurrentEditError(
-            _(
-                "保存失败：在您编辑期间，其他人已修改了此潜在客户。"
-                "您填写的内容仍在下方，请核对最新信息后重新保存。"
-            )
-        )
+    current = lock_version(
+        Prospect,
+        pk=prospect.pk,
+        version=prospect.version if expected_version is None else expected_version,
+        message=_(
+            "保存失败：在您编辑期间，其他人已修改了此潜在客户。"
+            "您填写的内容仍在下方，请核对最新信息后重新保存。"
+        ),
+    )
     before = _snapshot(current)
-    for field, value in data.items():
-        if field not in NOT_EDITABLE:
-            setattr(current, field, value)
+    apply_edit(current, data, skip=NOT_EDITABLE)
     _prepare(current)
-    current.version = version + 1
     weights = scoring.Weights.current()
     _apply_scores(current, weights, recent_activity_count(current, days=weights.activity_days))
     current.save()

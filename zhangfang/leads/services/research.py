@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from zhangfang.core import audit
+from zhangfang.core.editing import apply_edit, lock_version
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.leads.models import Competitor, CompetitorPrice, MarketNote, PriceUnit
 from zhangfang.leads.selectors.research import normalize_item
@@ -66,14 +67,12 @@ def competitor_update(
 ) -> Competitor:
     """Save edits to a competitor made on the version the user opened; refuse if someone else
     saved in between (the user's input is then shown again for them to check)."""
-    version = competitor.version if expected_version is None else expected_version
-    current = (
-        Competitor.objects.select_for_update().filter(pk=competitor.pk, version=version).first()
+    current = lock_version(
+        Competitor,
+        pk=competitor.pk,
+        version=competitor.version if expected_version is None else expected_version,
+        message=_("保存失败：在您编辑期间，其他人已修改了此竞争对手。请核对最新信息后重新保存。"),
     )
-    if current is None:
-        raise ConcurrentEditError(
-            _("保存失败：在您编辑期间，其他人已修改了此竞争对手。请核对最新信息后重新保存。")
-        )
     if (
         Competitor.objects.filter(name=data.get("name", current.name))
         .exclude(pk=current.pk)
@@ -81,9 +80,7 @@ def competitor_update(
     ):
         raise _duplicate_name(data["name"])
     before = audit.snapshot(current, COMPETITOR_AUDIT_FIELDS)
-    for name, value in data.items():
-        setattr(current, name, value)
-    current.version = version + 1
+    apply_edit(current, data)
     _save_competitor(current)
     changes = audit.diff(before, audit.snapshot(current, COMPETITOR_AUDIT_FIELDS))
     if changes:
