@@ -44,6 +44,7 @@ __all__ = [
     "invalidate_calendar_cache",
     "is_statutory_holiday",
     "is_working_day",
+    "local_midnight",
     "working_days_between",
     "year_has_schedule",
     "years_missing_schedule",
@@ -212,6 +213,14 @@ def _as_date(day: dt.date) -> dt.date:
     if isinstance(day, dt.datetime):
         return timezone.localtime(day).date() if timezone.is_aware(day) else day.date()
     return day
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of ``day`` in the firm's time zone (Asia/Shanghai), as an aware datetime.
+
+    Date filters (from/to days) compare timestamps against this, so a day means a Shanghai day.
+    """
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def is_working_day(day: dt.date) -> bool:

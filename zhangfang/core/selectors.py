@@ -7,19 +7,14 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from zhangfang.core import calendar, policy
+from zhangfang.core.calendar import local_midnight
 from zhangfang.core.models import AuditEvent, CalendarDay, FilingDeadline, PolicySetting
 
 #: Sort keys of the audit log. Events are read newest first; the order is fixed by design (an
 #: audit trail is read as a timeline), so there is one key.
 AUDIT_SORTS = {"at": ("at", "id")}
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    """The start of ``day`` in the firm's time zone (Asia/Shanghai), as an aware datetime."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def audit_event_list(
@@ -54,9 +49,9 @@ def audit_event_list(
             | Q(actor_name__icontains=text)
         )
     if date_from:
-        queryset = queryset.filter(at__gte=_local_midnight(date_from))
+        queryset = queryset.filter(at__gte=local_midnight(date_from))
     if date_to:
-        queryset = queryset.filter(at__lt=_local_midnight(date_to + dt.timedelta(days=1)))
+        queryset = queryset.filter(at__lt=local_midnight(date_to + dt.timedelta(days=1)))
     return queryset.order_by("-at", "-id")
 
 

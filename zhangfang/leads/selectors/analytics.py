@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhangfang.clients.selectors import clients_visible_to
+from zhangfang.core.calendar import local_midnight
 from zhangfang.core.roles import Role, has_role, is_admin
 from zhangfang.core.scope import ScopePaths, scope_q
 from zhangfang.leads.models import (
@@ -74,20 +75,16 @@ class Period:
     @property
     def start_at(self) -> dt.datetime:
         """Midnight at the start of ``start`` in the firm's time zone."""
-        return _midnight(self.start)
+        return local_midnight(self.start)
 
     @property
     def end_at(self) -> dt.datetime:
         """Midnight after ``end``: the period is ``start_at <= t < end_at``."""
-        return _midnight(self.end + dt.timedelta(days=1))
+        return local_midnight(self.end + dt.timedelta(days=1))
 
     @property
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} ~ {self.end:%Y-%m-%d}"
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
 
 
 def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
@@ -312,7 +309,7 @@ def _by_month(queryset, field_name: str, first: dt.date) -> dict[dt.date, int]:
     tz = timezone.get_default_timezone()
     counts: dict[dt.date, int] = {}
     rows = (
-        queryset.filter(**{f"{field_name}__gte": _midnight(first)})
+        queryset.filter(**{f"{field_name}__gte": local_midnight(first)})
         .order_by()
         .annotate(month=TruncMonth(field_name, tzinfo=tz))
         .values("month")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from zhangfang.clients.models import Client
+from zhangfang.core.calendar import local_midnight
 from zhangfang.core.roles import Role, has_role
 from zhangfang.core.scope import ScopePaths, scope_q
 from zhangfang.leads.models import ReferralReward, RewardStatus
@@ -44,19 +44,15 @@ class RewardFilters:
     q: str = ""
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def _reward_q(user, filters: RewardFilters, prefix: str = "") -> Q:
     condition = scope_q(user, REWARD_SCOPE, prefix=prefix)
     if filters.status:
         condition &= Q(**{f"{prefix}status": filters.status})
     if filters.date_from:
-        condition &= Q(**{f"{prefix}proposed_at__gte": _local_midnight(filters.date_from)})
+        condition &= Q(**{f"{prefix}proposed_at__gte": local_midnight(filters.date_from)})
     if filters.date_to:
         condition &= Q(
-            **{f"{prefix}proposed_at__lt": _local_midnight(filters.date_to + dt.timedelta(days=1))}
+            **{f"{prefix}proposed_at__lt": local_midnight(filters.date_to + dt.timedelta(days=1))}
         )
     return condition
 

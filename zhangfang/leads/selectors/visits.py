@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
+from zhangfang.core.calendar import local_midnight
 from zhangfang.core.roles import FIRM_WIDE_ROLES, Role, roles_of
 from zhangfang.core.scope import scope_q
 from zhangfang.leads.models import Prospect, Visit, VisitStatus
@@ -22,11 +22,6 @@ User = get_user_model()
 
 #: Sort keys of the visit list.
 VISIT_SORTS = {"time": ("starts_at", "id"), "prospect": ("prospect__company_name", "id")}
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    """The start of ``day`` in the firm's time zone (Asia/Shanghai), as an aware datetime."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def visit_visible_q(user) -> Q:

@@ -115,15 +115,20 @@ def channel_set_active(*, channel: Channel, active: bool, by) -> Channel:
             _("“%(name)s”是系统内置渠道（官网表单、客户推荐和合作机构使用），不能停用。")
             % {"name": current.name}
         )
+    return _set_active(current, active, CHANNEL_FIELDS, by)
+
+
+def _set_active(current, active: bool, fields: list[str], by):
+    """Switch a locked list entry (channel, loss reason) on or off; audited when it changes."""
     if current.is_active != active:
-        before = audit.snapshot(current, CHANNEL_FIELDS)
+        before = audit.snapshot(current, fields)
         current.is_active = active
         current.save(update_fields=["is_active"])
         audit.record(
             action="status",
             by=by,
             obj=current,
-            changes=audit.diff(before, audit.snapshot(current, CHANNEL_FIELDS)),
+            changes=audit.diff(before, audit.snapshot(current, fields)),
         )
     return current
 
@@ -197,17 +202,7 @@ def loss_reason_update(*, reason: LossReason, name: str, by) -> LossReason:
 def loss_reason_set_active(*, reason: LossReason, active: bool, by) -> LossReason:
     """Switch a loss reason off (no longer offered) or on again."""
     current = LossReason.objects.select_for_update().get(pk=reason.pk)
-    if current.is_active != active:
-        before = audit.snapshot(current, LOSS_REASON_FIELDS)
-        current.is_active = active
-        current.save(update_fields=["is_active"])
-        audit.record(
-            action="status",
-            by=by,
-            obj=current,
-            changes=audit.diff(before, audit.snapshot(current, LOSS_REASON_FIELDS)),
-        )
-    return current
+    return _set_active(current, active, LOSS_REASON_FIELDS, by)
 
 
 @transaction.atomic
