@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "zhangfang.notifications",
     "zhangfang.leads",
     "zhangfang.contracts",
+    "zhangfang.billing",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "zhangfang.core.context_processors.navigation",
+                "zhangfang.core.context_processors.firm",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

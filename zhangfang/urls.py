@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/", include("zhangfang.notifications.urls")),
     path("leads/", include("zhangfang.leads.urls")),
     path("contracts/", include("zhangfang.contracts.urls")),
+    path("billing/", include("zhangfang.billing.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -115,3 +116,8 @@ def navigation(request) -> dict:
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_sections": sections, "nav_roles": [Role(code).label for code in sorted(roles)]}
+
+
+def firm(request) -> dict:
+    """The firm's name for every page, including the client-facing ones without a login."""
+    return {"firm_name": settings.FIRM_NAME}

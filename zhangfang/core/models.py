@@ -19,17 +19,35 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("导出")
 
 
-class AuditEventQuerySet(models.QuerySet):
-    """Audit events are append-only: bulk updates and deletes are refused."""
+class AppendOnlyQuerySet(models.QuerySet):
+    """For records that are never rewritten (audit events, ledger entries): bulk updates and
+    deletes are refused."""
 
     def update(self, **kwargs):
-        raise PermissionError("Audit events cannot be changed.")
+        raise PermissionError(f"{self.model.__name__} rows cannot be changed.")
 
     def delete(self):
-        raise PermissionError("Audit events cannot be deleted.")
+        raise PermissionError(f"{self.model.__name__} rows cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row, once written, is never saved again nor deleted; corrections are new rows."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} rows cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{type(self).__name__} rows cannot be deleted.")
+
+
+class AuditEvent(AppendOnlyModel):
     """One thing that happened: who, when, what, and the fields before and after.
 
     ``object_*`` names the record acted on; ``anchor_*`` names the record in whose history the
@@ -56,8 +74,6 @@ class AuditEvent(models.Model):
     detail = models.CharField(_("说明"), max_length=255, blank=True)
     ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("审计事件")
@@ -71,15 +87,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         action = self.get_action_display()
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {action} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        # Append-only: an event, once written, is never rewritten.
-        if self.pk is not None:
-            raise PermissionError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events cannot be deleted.")
 
 
 class CalendarDayKind(models.TextChoices):
@@ -142,3 +149,22 @@ class PolicySetting(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one series (contracts of 2026, receipts of 2026, …).
+
+    Numbers come from :func:`zhangfang.core.numbering.next_number`, which locks this row for the
+    rest of the caller's transaction, so concurrent drafts queue and a rolled-back draft leaves no
+    gap.
+    """
+
+    key = models.CharField(max_length=40, primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("编号序列")
+        verbose_name_plural = _("编号序列")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"

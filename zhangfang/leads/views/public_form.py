@@ -42,7 +42,7 @@ def _embeddable(response):
 
 
 def _public_context(**extra) -> dict:
-    return {"firm_name": getattr(settings, "FIRM_NAME", "账房代账"), **extra}
+    return extra
 
 
 # CSRF protection guards a logged-in session against forged requests; this form has no session
