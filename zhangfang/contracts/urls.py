@@ -1,11 +1,9 @@
-from django.urls import path
+"""URLs of contracts and fees: each part's views module lists its own ``urlpatterns``."""
 
-from zhangfang.contracts import views
+from zhangfang.core.parts import collect_urlpatterns
 
 app_name = "contracts"
 
-urlpatterns = [
-    path("prices/", views.fee_item_list, name="fee_item_list"),
-    path("prices/new/", views.fee_item_create, name="fee_item_create"),
-    path("prices/<int:pk>/edit/", views.fee_item_edit, name="fee_item_edit"),
-]
+urlpatterns = collect_urlpatterns(
+    "zhangfang.contracts.views", ["prices", "quotes", "plans", "contracts", "public"]
+)

@@ -92,7 +92,7 @@ def our_prices() -> dict[PriceKey, Decimal]:
     empty, :func:`price_comparison` shows no “本公司” column and the page says that our prices
     will appear once the fee standards are entered.
     """
-    from zhangfang.contracts.selectors import fee_item_list
+    from zhangfang.contracts.selectors.prices import fee_item_list
 
     return {
         (normalize_item(item.name), item.unit): item.amount

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django.utils.translation import gettext as _
 
-from zhangfang.contracts import selectors, services
-from zhangfang.contracts.forms import FeeItemForm
+from zhangfang.contracts.forms.prices import FeeItemForm
 from zhangfang.contracts.models import FeeItem
+from zhangfang.contracts.selectors import prices as selectors
+from zhangfang.contracts.services import prices as services
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import rebased_form
 from zhangfang.core.permissions import role_required
@@ -67,3 +69,10 @@ def fee_item_edit(request, pk: int):
             messages.success(request, _("收费项目已保存。"))
             return redirect("contracts:fee_item_list")
     return render(request, "contracts/fee_item_form.html", context)
+
+
+urlpatterns = [
+    path("prices/", fee_item_list, name="fee_item_list"),
+    path("prices/new/", fee_item_create, name="fee_item_create"),
+    path("prices/<int:pk>/edit/", fee_item_edit, name="fee_item_edit"),
+]
