@@ -6,3 +6,9 @@ class BillingConfig(AppConfig):
     name = "zhangfang.billing"
     label = "billing"
     verbose_name = _("收费与台账")
+
+    def ready(self) -> None:
+        # Each part registers its settings, client tabs and home panels in wiring/<part>.py.
+        from zhangfang.core.parts import import_wiring
+
+        import_wiring(self.name)

@@ -27,6 +27,8 @@ class BillKind(models.TextChoices):
 
 
 class BillStatus(models.TextChoices):
+    # A bill of a contract's schedule waits until its issue date; only then is it a receivable.
+    SCHEDULED = "scheduled", _("待开单")
     OPEN = "open", _("未收款")
     PARTIAL = "partial", _("部分收款")
     PAID = "paid", _("已结清")
@@ -68,10 +70,13 @@ class Bill(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=BillStatus.choices, default=BillStatus.OPEN
     )
+    # Empty when the periodic job issued the bill from a contract's schedule.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("开单人"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -186,7 +191,7 @@ class Allocation(AppendOnlyModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("核销时间"), auto_now_add=True)
 
@@ -243,7 +248,7 @@ class LedgerEntry(AppendOnlyModel):
         related_name="reversed_by",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 

@@ -6,3 +6,9 @@ class ContractsConfig(AppConfig):
     name = "zhangfang.contracts"
     label = "contracts"
     verbose_name = _("合同与收费")
+
+    def ready(self) -> None:
+        # Each part registers its settings, client tabs and home panels in wiring/<part>.py.
+        from zhangfang.core.parts import import_wiring
+
+        import_wiring(self.name)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Iterable
 from importlib import import_module
 
@@ -23,3 +24,14 @@ def collect_urlpatterns(package: str, parts: Iterable[str]) -> list:
             continue
         patterns += module.urlpatterns
     return patterns
+
+
+def import_wiring(app_package: str) -> None:
+    """Import every module of ``<app_package>.wiring``: each registers what one part of the
+    chapter adds to the shared mechanisms (policy settings, client tabs, home panels).
+
+    Called from ``AppConfig.ready()``, so adding a part never edits a file another part owns.
+    """
+    package = import_module(f"{app_package}.wiring")
+    for module in pkgutil.iter_modules(package.__path__):
+        import_module(f"{package.__name__}.{module.name}")
