@@ -35,6 +35,15 @@ def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+class PricingError(DomainError):
+    """The price list cannot price these needs; ``field`` names the input to change
+    (``monthly_vouchers`` when no bookkeeping line fits, ``term_months`` for a broken term)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class CycleCharge:
     """What one bill of a payment cycle charges."""
@@ -116,19 +125,28 @@ def price_list_on(on: dt.date) -> QuerySet[FeeItem]:
     return FeeItem.objects.filter(effective_on(on)).order_by("sort_order", "name")
 
 
+def _for_taxpayer(queryset: QuerySet[FeeItem], taxpayer_type: str) -> QuerySet[FeeItem]:
+    """Lines for this taxpayer type and lines for everyone (blank taxpayer type)."""
+    return queryset.filter(Q(taxpayer_type=taxpayer_type) | Q(taxpayer_type=""))
+
+
+def _tier_width(item: FeeItem) -> float:
+    low = item.voucher_min or 0
+    return math.inf if item.voucher_max is None else item.voucher_max - low
+
+
 def bookkeeping_item(*, taxpayer_type: str, monthly_vouchers: int, on: dt.date) -> FeeItem | None:
     """The 代理记账 line for this taxpayer type and voucher volume; the most specific wins."""
     candidates = (
-        price_list_on(on)
-        .filter(kind=FeeKind.BOOKKEEPING)
-        .filter(Q(taxpayer_type=taxpayer_type) | Q(taxpayer_type=""))
+        _for_taxpayer(price_list_on(on).filter(kind=FeeKind.BOOKKEEPING), taxpayer_type)
         .filter(Q(voucher_min__isnull=True) | Q(voucher_min__lte=monthly_vouchers))
         .filter(Q(voucher_max__isnull=True) | Q(voucher_max__gte=monthly_vouchers))
     )
-    # A line for this taxpayer type beats a line for everyone; then the narrowest tier.
+    # A line for this taxpayer type beats a line for everyone; then the narrowest tier, so a
+    # catch-all line (no tier) never hides the tier the volume falls in.
     return min(
         candidates,
-        key=lambda item: (item.taxpayer_type == "", item.voucher_min is None, item.sort_order),
+        key=lambda item: (item.taxpayer_type == "", _tier_width(item), item.sort_order, item.pk),
         default=None,
     )
 
@@ -158,8 +176,10 @@ def _times_per_term(unit: str, term_months: int) -> Decimal:
 def check_term(term_months: int, payment_term: PaymentTerm) -> None:
     """A term must be whole cycles: an annual prepayment cannot cover 18 months."""
     if term_months <= 0 or term_months % payment_term.months:
-        raise DomainError(
-            _("服务期限须为付款周期（%(months)s 个月）的整数倍。") % {"months": payment_term.months}
+        raise PricingError(
+            _("服务期限须为付款周期（%(months)s 个月）的整数倍。")
+            % {"months": payment_term.months},
+            field="term_months",
         )
 
 
@@ -176,8 +196,9 @@ def quote(
 ) -> Quote:
     """Price a client's needs from the price list in force on ``on``.
 
-    Raises DomainError (with a message for the user) when the price list has no bookkeeping line
-    for the taxpayer type and voucher volume, or the term is not whole payment cycles.
+    Raises PricingError (a DomainError with a message for the user and the field to change) when
+    the price list has no bookkeeping line for the taxpayer type and voucher volume, or the term
+    is not whole payment cycles.
     """
     check_term(term_months, payment_term)
     lines: list[QuoteLine] = []
@@ -185,19 +206,26 @@ def quote(
         taxpayer_type=taxpayer_type, monthly_vouchers=monthly_vouchers, on=on
     )
     if bookkeeping is None:
-        raise DomainError(
+        raise PricingError(
             _("收费标准中没有适用于该纳税人类型、月凭证量 %(count)s 张的代理记账价格。")
-            % {"count": monthly_vouchers}
+            % {"count": monthly_vouchers},
+            field="monthly_vouchers",
         )
     lines.append(_line(bookkeeping, Decimal(1)))
+    in_force = _for_taxpayer(price_list_on(on), taxpayer_type)
     if industry:
-        for item in price_list_on(on).filter(kind=FeeKind.SURCHARGE, industry=industry):
+        for item in in_force.filter(kind=FeeKind.SURCHARGE, industry=industry):
             lines.append(_line(item, Decimal(1)))
     if include_setup:
-        setup = price_list_on(on).filter(kind=FeeKind.SETUP).first()
+        # One 建账费: the line for this taxpayer type if there is one, else the general line.
+        setup = min(
+            in_force.filter(kind=FeeKind.SETUP),
+            key=lambda item: (item.taxpayer_type == "", item.sort_order, item.pk),
+            default=None,
+        )
         if setup is not None:
             lines.append(_line(setup, Decimal(1)))
-    for item in price_list_on(on).filter(kind=FeeKind.LEDGER_BOOK):
+    for item in in_force.filter(kind=FeeKind.LEDGER_BOOK):
         lines.append(_line(item, _times_per_term(item.unit, term_months)))
     for item in addons:
         lines.append(_line(item, _times_per_term(item.unit, term_months)))

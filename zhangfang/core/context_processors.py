@@ -72,7 +72,27 @@ NAVIGATION = [
     ),
     (
         _("合同与收费"),
-        [(_("收费标准"), "contracts:fee_item_list", None)],
+        [
+            (_("收费标准"), "contracts:fee_item_list", None),
+            (_("付款方式"), "contracts:payment_term_list", None),
+            (
+                _("报价计算"),
+                "contracts:quote_calculator",
+                {Role.SALES, Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+            (_("服务方案"), "contracts:plan_list", None),
+            (_("合同"), "contracts:contract_list", None),
+            (_("账单"), "billing:bill_list", None),
+            (_("收款"), "billing:payment_list", None),
+            (_("应收账款"), "billing:receivables", None),
+            (_("缴费滞后客户"), "billing:paid_through", None),
+            (_("对账单"), "billing:statement_list", None),
+            (
+                _("收费统计"),
+                "billing:reports",
+                {Role.DEPARTMENT_HEAD, Role.FINANCE, Role.ADMIN},
+            ),
+        ],
     ),
     (
         _("系统管理"),
@@ -82,6 +102,7 @@ NAVIGATION = [
             (_("节假日安排"), "core:calendar_days", {Role.ADMIN}),
             (_("申报纳税期限"), "core:filing_deadlines", {Role.ADMIN}),
             (_("制度参数"), "core:policy_settings", {Role.ADMIN}),
+            (_("合同模板"), "contracts:template_list", {Role.ADMIN}),
             (_("获客渠道"), "leads:channel_list", {Role.ADMIN}),
             (_("官网线索值班"), "leads:duty_roster", {Role.ADMIN, Role.DEPARTMENT_HEAD}),
             (_("审计日志"), "core:audit_log", {Role.ADMIN}),

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A business rule refused an action; ``message`` is shown to the user as it is."""
+    """A business rule refused an action; ``message`` is shown to the user as it is.
 
-    def __init__(self, message: str) -> None:
+    ``field`` names the form field to correct, when there is one, so a page can put the message
+    beside it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class ConcurrentEditError(DomainError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from zhangfang.billing.demo import build_demo_billing
 from zhangfang.clients.demo import (
     DEMO_SEED,
     build_demo_firm,
@@ -21,7 +22,7 @@ from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 
 
 class Command(BaseCommand):
-    help = "创建演示数据（部门、各角色员工、客户及联系人、潜在客户）；已有客户时不做任何改动。"
+    help = "创建演示数据（部门、各角色员工、客户及联系人、潜在客户、合同与一年的收费记录）；已有客户时不做任何改动。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=200, help="客户数量（默认 200）。")
@@ -53,9 +54,10 @@ class Command(BaseCommand):
         # One transaction: a failure leaves an empty installation, so the next start retries.
         with transaction.atomic():
             logins = build_demo_firm(clients=clients, seed=seed, stdout=self.stdout)
+            build_demo_price_list()
+            build_demo_billing(stdout=self.stdout)
             if prospects:
                 build_demo_leads(prospects=prospects, seed=seed, stdout=self.stdout)
-                build_demo_price_list()
         self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
         self._print_logins(logins)
 

@@ -1,0 +1,24 @@
+// Service plan pages: copy the client's link to the clipboard (CSP forbids inline handlers).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".zf-copy");
+  if (!button) {
+    return;
+  }
+  const input = document.querySelector(button.dataset.copyTarget);
+  if (!input) {
+    return;
+  }
+  input.select();
+  const done = () => {
+    const label = button.textContent;
+    button.textContent = button.dataset.copiedText || label;
+    setTimeout(() => {
+      button.textContent = label;
+    }, 2000);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value).then(done, () => document.execCommand("copy") && done());
+  } else if (document.execCommand("copy")) {
+    done();
+  }
+});
