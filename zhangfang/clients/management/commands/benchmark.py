@@ -153,6 +153,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=10_000)
         parser.add_argument("--prospects", type=int, default=30_000)
+        parser.add_argument(
+            "--ledger-months",
+            type=int,
+            default=33,
+            help="months of fee history (33 gives about 400,000 ledger entries for 10,000 clients)",
+        )
         parser.add_argument("--databases", default="sqlite,postgres")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
         parser.add_argument("--warmup", type=int, default=5)
@@ -226,6 +232,8 @@ class Command(BaseCommand):
             "--worker",
             f"--result-file={result_file}",
             f"--clients={options['clients']}",
+            f"--prospects={options['prospects']}",
+            f"--ledger-months={options['ledger_months']}",
             f"--requests={options['requests']}",
             f"--warmup={options['warmup']}",
         ]
@@ -372,7 +380,10 @@ class Command(BaseCommand):
         from django.db import connection
         from django.test import Client as HttpClient
 
+        from zhangfang.billing.demo import build_demo_billing
+        from zhangfang.billing.models import LedgerEntry
         from zhangfang.clients import selectors
+        from zhangfang.contracts.demo import build_demo_price_list
         from zhangfang.clients.demo import DEMO_PASSWORD, HUAWEI_NAME, build_demo_firm
         from zhangfang.clients.models import Client, Contact
         from zhangfang.leads.demo import build_demo_leads
@@ -387,6 +398,11 @@ class Command(BaseCommand):
         started = time.perf_counter()
         build_demo_firm(clients=options["clients"], stdout=self.stdout)
         build_demo_leads(prospects=options["prospects"], stdout=self.stdout)
+        build_demo_price_list()
+        # Contract bodies are not rendered: 10,000 copies of the template text only cost time.
+        build_demo_billing(
+            history_months=options["ledger_months"], render_bodies=False, stdout=self.stdout
+        )
         seed_seconds = time.perf_counter() - started
         if connection.vendor == "postgresql":
             # Autovacuum analyses a freshly loaded table within a minute; do it now.
@@ -400,12 +416,14 @@ class Command(BaseCommand):
             "admin": User.objects.get(username="admin"),
             "accountant": User.objects.get(username="acct1"),
             "sales": User.objects.get(username="sales1"),
+            "finance": User.objects.get(username="finance"),
         }
         result: dict = {
             "vendor": connection.vendor,
             "clients": Client.objects.count(),
             "contacts": Contact.objects.count(),
             "prospects": Prospect.objects.count(),
+            "ledger_entries": LedgerEntry.objects.count(),
             "staff": User.objects.count(),
             "seed_seconds": seed_seconds,
             "login_path": reverse(settings.LOGIN_URL),
@@ -426,7 +444,21 @@ class Command(BaseCommand):
                 "last": f"{list_path}?page={last_page}",
                 "detail": detail_path,
             }
-            if role != "accountant":
+            if role == "finance":
+                # Contracts and fees with the whole firm's fee history (400,000 ledger entries).
+                urls = {
+                    "detail": detail_path,
+                    "ledger_tab": reverse("clients:tab", args=[huawei.pk, "billing"]),
+                    "bills": reverse("billing:bill_list"),
+                    "bills_overdue": reverse("billing:bill_list") + "?overdue=1",
+                    "payments": reverse("billing:payment_list"),
+                    "receivables": reverse("billing:receivables"),
+                    "receivables_90": reverse("billing:receivables") + "?sort=-over_90",
+                    "paid_through": reverse("billing:paid_through"),
+                    "reports": reverse("billing:reports"),
+                    "contracts": reverse("contracts:contract_list"),
+                }
+            if role != "accountant" and role != "finance":
                 # Client development: the prospect list (first and a deep page) and the board.
                 urls["prospects"] = reverse("leads:prospect_list")
                 urls["prospects_deep"] = reverse("leads:prospect_list") + "?page=200"
@@ -500,7 +532,8 @@ class Command(BaseCommand):
         w(
             self.style.MIGRATE_HEADING(
                 f"{name}: {result['clients']:,} clients, {result['contacts']:,} contacts, "
-                f"{result['staff']:,} staff, {result.get('prospects', 0):,} prospects; "
+                f"{result['staff']:,} staff, {result.get('prospects', 0):,} prospects, "
+                f"{result.get('ledger_entries', 0):,} ledger entries; "
                 f"demo firm built in {result['seed_seconds']:.1f} s"
             )
         )
@@ -509,7 +542,7 @@ class Command(BaseCommand):
             f"after {options['warmup']} warm-up; floor = the page's SELECTs on a bare cursor"
         )
         header = (
-            f"{'page':<12}{'user':<18}{'HTTP':>5}{'p50 ms':>9}{'p95 ms':>9}"
+            f"{'page':<14}{'user':<18}{'HTTP':>5}{'p50 ms':>9}{'p95 ms':>9}"
             f"{'queries':>9}  {'≤' + str(QUERY_BUDGET):<4}{'floor p50':>11}{'floor p95':>11}"
             f"{'p95<' + str(int(P95_BUDGET_MS)):>9}"
         )
@@ -519,11 +552,22 @@ class Command(BaseCommand):
         labels.update(
             detail="detail", prospects="prospects", prospects_deep="prosp. p200", board="board"
         )
+        labels.update(
+            ledger_tab="ledger tab",
+            bills="bills",
+            bills_overdue="bills overdue",
+            payments="payments",
+            receivables="receivables",
+            receivables_90="recv. >90",
+            paid_through="paid-through",
+            reports="reports",
+            contracts="contracts",
+        )
         for page in result["pages"]:
             budget = mark(page["queries"] <= QUERY_BUDGET) if page["is_list"] else "—"
             visible = result["users"][page["user"]]["visible"]
             w(
-                f"{labels[page['page']]:<12}{page['user'] + f' ({visible})':<18}"
+                f"{labels[page['page']]:<14}{page['user'] + f' ({visible})':<18}"
                 f"{page['status']:>5}{page['p50']:>9.1f}{page['p95']:>9.1f}"
                 f"{page['queries']:>9}  {budget:<4}{page['floor_p50']:>11.2f}"
                 f"{page['floor_p95']:>11.2f}{mark(page['p95'] < P95_BUDGET_MS):>9}"

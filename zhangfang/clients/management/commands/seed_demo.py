@@ -22,7 +22,10 @@ from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 
 
 class Command(BaseCommand):
-    help = "创建演示数据（部门、各角色员工、客户及联系人、潜在客户、合同与一年的收费记录）；已有客户时不做任何改动。"
+    help = (
+        "创建演示数据（部门、各角色员工、客户及联系人、潜在客户、合同与一年的收费记录）；"
+        "已有客户时不做任何改动。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=200, help="客户数量（默认 200）。")
