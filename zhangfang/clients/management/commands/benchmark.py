@@ -383,9 +383,9 @@ class Command(BaseCommand):
         from zhangfang.billing.demo import build_demo_billing
         from zhangfang.billing.models import LedgerEntry
         from zhangfang.clients import selectors
-        from zhangfang.contracts.demo import build_demo_price_list
         from zhangfang.clients.demo import DEMO_PASSWORD, HUAWEI_NAME, build_demo_firm
         from zhangfang.clients.models import Client, Contact
+        from zhangfang.contracts.demo import build_demo_price_list
         from zhangfang.leads.demo import build_demo_leads
         from zhangfang.leads.models import Prospect
         from zhangfang.staff.models import User
