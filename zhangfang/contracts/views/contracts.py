@@ -170,7 +170,7 @@ def contract_create(request):
                 _("合同 %(number)s 已起草，请核对后提交审核。") % {"number": contract.number},
             )
             return redirect("contracts:contract_detail", pk=contract.pk)
-    has_plans = form.fields["plan_version"].queryset.exists()
+    has_plans = selectors.accepted_plan_versions(user=request.user).exists()
     return render(request, "contracts/contract_form.html", {"form": form, "has_plans": has_plans})
 
 

@@ -18,6 +18,7 @@ from zhangfang.clients.demo import (
 )
 from zhangfang.clients.models import Client
 from zhangfang.contracts.demo import build_demo_price_list
+from zhangfang.contracts.demo_workflow import build_demo_contract_workflow
 from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 
 
@@ -61,6 +62,7 @@ class Command(BaseCommand):
             build_demo_billing(stdout=self.stdout)
             if prospects:
                 build_demo_leads(prospects=prospects, seed=seed, stdout=self.stdout)
+            build_demo_contract_workflow(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
         self._print_logins(logins)
 
