@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, F, Q, When
 
 from zhangfang.billing.models import ClientAccount, EntryKind, LedgerEntry
+from zhangfang.core.money_sql import MoneySum
 
 LEDGER_PAGE_SIZE = 20
 ZERO = Decimal("0.00")
@@ -96,7 +96,7 @@ def client_ledger(
         opening = (
             LedgerEntry.objects.filter(client_id=client.pk)
             .filter(before)
-            .aggregate(total=Coalesce(Sum(BALANCE_EFFECT), Value(ZERO)))["total"]
+            .aggregate(total=MoneySum(BALANCE_EFFECT))["total"]
         )
     balance = opening
     rows = []

@@ -28,7 +28,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -39,6 +38,7 @@ from zhangfang.billing.models import Bill, BillStatus
 from zhangfang.clients.models import Client, ClientStatus
 from zhangfang.clients.selectors import client_visible_q
 from zhangfang.contracts.models import Contract, ContractStatus
+from zhangfang.core.money_sql import MoneySum
 from zhangfang.core.search import normalize_query
 
 #: Bills that are receivables not yet settled.
@@ -87,17 +87,17 @@ def _due_condition(bucket: Bucket, on: dt.date) -> Q:
     return condition
 
 
-def _bucket_sum(condition: Q) -> Sum:
-    return Sum(Case(When(condition, then=OUTSTANDING), default=ZERO, output_field=MONEY_FIELD))
+def _bucket_sum(condition: Q) -> MoneySum:
+    return MoneySum(Case(When(condition, then=OUTSTANDING), default=ZERO, output_field=MONEY_FIELD))
 
 
 def ageing_annotations(on: dt.date) -> dict[str, Any]:
     """The per-bucket sums, the overdue sum and the total, for a queryset of open bills."""
     annotations: dict[str, Any] = {
-        bucket.key: Coalesce(_bucket_sum(_due_condition(bucket, on)), ZERO) for bucket in BUCKETS
+        bucket.key: _bucket_sum(_due_condition(bucket, on)) for bucket in BUCKETS
     }
-    annotations["overdue"] = Coalesce(_bucket_sum(Q(due_on__lt=on)), ZERO)
-    annotations["total"] = Coalesce(Sum(OUTSTANDING, output_field=MONEY_FIELD), ZERO)
+    annotations["overdue"] = _bucket_sum(Q(due_on__lt=on))
+    annotations["total"] = MoneySum(OUTSTANDING)
     return annotations
 
 
@@ -234,7 +234,7 @@ def receivables_totals(queryset: QuerySet) -> dict[str, Any]:
     # The aliases differ from the annotations they sum: an aggregate named like an annotation
     # would replace it inside the subquery.
     sums = queryset.aggregate(
-        n_clients=Count("client_id"), **{f"sum_{key}": Sum(key) for key in AMOUNT_KEYS}
+        n_clients=Count("client_id"), **{f"sum_{key}": MoneySum(key) for key in AMOUNT_KEYS}
     )
     totals: dict[str, Any] = {"clients": sums["n_clients"]}
     for key in AMOUNT_KEYS:
@@ -303,7 +303,7 @@ def largest_overdue_clients(*, user, on: dt.date, limit: int = 10) -> list[dict[
         .order_by()
         .values("client_id", "client__name")
         .annotate(
-            overdue=Sum(OUTSTANDING, output_field=MONEY_FIELD),
+            overdue=MoneySum(OUTSTANDING),
             bills=Count("id"),
             oldest_due=Min("due_on"),
         )
@@ -317,7 +317,7 @@ def overdue_total(*, user, on: dt.date) -> dict[str, Any]:
         Bill.objects.filter(status__in=OPEN_STATUSES, due_on__lt=on)
         .filter(client_visible_q(user, prefix="client__"))
         .aggregate(
-            amount=Coalesce(Sum(OUTSTANDING, output_field=MONEY_FIELD), ZERO),
+            amount=MoneySum(OUTSTANDING),
             clients=Count("client_id", distinct=True),
         )
     )

@@ -21,11 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField
 
 from zhangfang.billing.models import ClientAccount, EntryKind, LedgerEntry
 from zhangfang.clients.selectors import client_visible_q
+from zhangfang.core.money_sql import MoneySum
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -122,14 +122,14 @@ def billing_report(*, user, period: ReportPeriod) -> BillingReport:
     the balance now less what moved it since the period began.
     """
     balance_now = ClientAccount.objects.filter(client_visible_q(user, prefix="client__")).aggregate(
-        total=Coalesce(Sum("balance"), Value(ZERO), output_field=MONEY_FIELD)
+        total=MoneySum("balance")
     )["total"]
     daily = (
         LedgerEntry.objects.filter(client_visible_q(user, prefix="client__"))
         .filter(posted_on__gte=period.start)
         .order_by()
         .values("posted_on", "kind")
-        .annotate(total=Sum("amount"))
+        .annotate(total=MoneySum("amount"))
     )
     sums: dict[tuple[int, int, str], Decimal] = defaultdict(lambda: ZERO)
     moved_since_start = ZERO

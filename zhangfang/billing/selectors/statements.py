@@ -17,22 +17,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, Q, QuerySet
 
 from zhangfang.billing.models import EntryKind, LedgerEntry, Statement, StatementStatus
+from zhangfang.billing.selectors.ledger import BALANCE_EFFECT
 from zhangfang.clients.models import Client
 from zhangfang.clients.selectors import client_visible_q
+from zhangfang.core.money_sql import MoneySum
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
-
-#: How an entry moves what the client owes, as SQL: receivables up, receipts and credits down.
-BALANCE_EFFECT = Case(
-    When(kind=EntryKind.RECEIVABLE, then=F("amount")),
-    default=-F("amount"),
-    output_field=MONEY_FIELD,
-)
 
 
 @dataclass(frozen=True)
@@ -83,7 +77,7 @@ def statement_compute(*, client: Client, start: dt.date, end: dt.date) -> Statem
     opening balance, every entry of the period with its running balance, the period's totals
     and the closing balance. Two queries."""
     opening = LedgerEntry.objects.filter(client_id=client.pk, posted_on__lt=start).aggregate(
-        total=Coalesce(Sum(BALANCE_EFFECT), Value(ZERO), output_field=MONEY_FIELD)
+        total=MoneySum(BALANCE_EFFECT)
     )["total"]
     entries = (
         LedgerEntry.objects.filter(client_id=client.pk, posted_on__gte=start, posted_on__lte=end)

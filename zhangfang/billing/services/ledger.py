@@ -23,8 +23,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, Max, Min, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,10 +38,10 @@ from zhangfang.billing.models import (
 )
 from zhangfang.clients.models import Client
 from zhangfang.core.errors import DomainError
+from zhangfang.core.money_sql import MoneySum
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-_MONEY_OUT = DecimalField(max_digits=14, decimal_places=2)
 
 #: Bill statuses that still owe money (and can take allocations and credits).
 OWING = (BillStatus.OPEN, BillStatus.PARTIAL)
@@ -172,7 +171,7 @@ def refresh_account(client, *, today: dt.date | None = None) -> ClientAccount:
     account, _created = ClientAccount.objects.get_or_create(client_id=client.pk)
 
     def total(kind: str):
-        return Coalesce(Sum("amount", filter=Q(kind=kind)), Value(ZERO), output_field=_MONEY_OUT)
+        return MoneySum("amount", filter=Q(kind=kind))
 
     sums = LedgerEntry.objects.filter(client_id=client.pk).aggregate(
         receivable=total(EntryKind.RECEIVABLE),
@@ -180,8 +179,8 @@ def refresh_account(client, *, today: dt.date | None = None) -> ClientAccount:
         credit=total(EntryKind.CREDIT),
     )
     unallocated = Payment.objects.filter(client_id=client.pk, is_reversed=False).aggregate(
-        amount=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY_OUT),
-        allocated=Coalesce(Sum("allocated_amount"), Value(ZERO), output_field=_MONEY_OUT),
+        amount=MoneySum("amount"),
+        allocated=MoneySum("allocated_amount"),
     )
     account.receivable_total = sums["receivable"]
     account.receipt_total = sums["receipt"]

@@ -16,7 +16,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import transaction
-from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +36,7 @@ from zhangfang.billing.services.payments import payment_allocate, payment_record
 from zhangfang.billing.tests.factories import finance_user
 from zhangfang.clients.tests.factories import ClientFactory
 from zhangfang.core.errors import DomainError
+from zhangfang.core.money_sql import MoneySum
 
 TODAY = dt.date(2027, 3, 15)
 ZERO = Decimal("0.00")
@@ -135,7 +135,8 @@ def _run(op, world) -> None:
 
 
 def _sum(queryset, field: str = "amount") -> Decimal:
-    return queryset.aggregate(total=Sum(field))["total"] or ZERO
+    # MoneySum: SQLite adds decimals as floats (see core/money_sql.py).
+    return queryset.aggregate(total=MoneySum(field))["total"]
 
 
 def _check_books(clients) -> None:

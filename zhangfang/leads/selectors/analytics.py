@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from zhangfang.clients.selectors import clients_visible_to
 from zhangfang.core.calendar import local_midnight
+from zhangfang.core.money_sql import MoneySum
 from zhangfang.core.roles import Role, has_role, is_admin
 from zhangfang.core.scope import ScopePaths, scope_q
 from zhangfang.leads.models import (
@@ -255,7 +256,7 @@ def _cost_groups(user, period: Period) -> list[dict]:
         )
         .order_by()
         .values("channel_id", "channel__name", "channel__sort_order", "owner_id", "owner__name")
-        .annotate(cost=Sum("cost"))
+        .annotate(cost=MoneySum("cost"))
     )
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 
 from zhangfang.clients.models import Client
 from zhangfang.core.calendar import local_midnight
+from zhangfang.core.money_sql import MoneySum
 from zhangfang.core.roles import Role, has_role
 from zhangfang.core.scope import ScopePaths, scope_q
 from zhangfang.leads.models import ReferralReward, RewardStatus
@@ -78,12 +78,8 @@ def reward_list(*, user, filters: RewardFilters) -> QuerySet[ReferralReward]:
     )
 
 
-def _cash(status: str) -> Coalesce:
-    return Coalesce(
-        Sum("referral_rewards__cash_amount", filter=Q(referral_rewards__status=status)),
-        Value(0),
-        output_field=DecimalField(max_digits=12, decimal_places=2),
-    )
+def _cash(status: str) -> MoneySum:
+    return MoneySum("referral_rewards__cash_amount", filter=Q(referral_rewards__status=status))
 
 
 def _count(status: str) -> Count:
@@ -131,21 +127,9 @@ def rewards_of_referrers(*, user, filters: RewardFilters, referrer_ids: list[int
 def ledger_totals(*, user, filters: RewardFilters) -> dict:
     """Totals over every matching reward in scope, for the head of the ledger."""
     return ReferralReward.objects.filter(_reward_q(user, filters)).aggregate(
-        pending_cash=Coalesce(
-            Sum("cash_amount", filter=Q(status=RewardStatus.PROPOSED)),
-            Value(0),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        ),
-        approved_cash=Coalesce(
-            Sum("cash_amount", filter=Q(status=RewardStatus.APPROVED)),
-            Value(0),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        ),
-        paid_cash=Coalesce(
-            Sum("cash_amount", filter=Q(status=RewardStatus.PAID)),
-            Value(0),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        ),
+        pending_cash=MoneySum("cash_amount", filter=Q(status=RewardStatus.PROPOSED)),
+        approved_cash=MoneySum("cash_amount", filter=Q(status=RewardStatus.APPROVED)),
+        paid_cash=MoneySum("cash_amount", filter=Q(status=RewardStatus.PAID)),
         pending_count=Count("pk", filter=Q(status=RewardStatus.PROPOSED)),
         approved_count=Count("pk", filter=Q(status=RewardStatus.APPROVED)),
         paid_count=Count("pk", filter=Q(status=RewardStatus.PAID)),
