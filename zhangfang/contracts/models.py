@@ -336,6 +336,9 @@ class ContractStatus(models.TextChoices):
     ACTIVE = "active", _("生效")
     EXPIRED = "expired", _("到期")
     TERMINATED = "terminated", _("终止")
+    # A draft abandoned before approval (the client changed its mind, a renewal not wanted);
+    # it keeps its number, so the series has no gap, and frees the plan for a new draft.
+    CANCELLED = "cancelled", _("已作废")
 
 
 class Contract(models.Model):

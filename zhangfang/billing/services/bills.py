@@ -41,6 +41,9 @@ from zhangfang.core import audit
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.numbering import yearly_number
 
+#: The bill kind of a contract's one-off line; add-ons (工商年报 …) are the rest.
+ONE_OFF_BILL_KINDS = {FeeKind.SETUP: BillKind.SETUP, FeeKind.LEDGER_BOOK: BillKind.OTHER}
+
 #: Prefix of bill numbers: ZD2027-0001 (账单).
 BILL_PREFIX = "ZD"
 
@@ -179,7 +182,7 @@ def contract_bills_schedule(*, contract, by) -> list[Bill]:
             _new_bill(
                 client=contract.client,
                 contract=contract,
-                kind=BillKind.SETUP if line.kind == FeeKind.SETUP else BillKind.ADDON,
+                kind=ONE_OFF_BILL_KINDS.get(line.kind, BillKind.ADDON),
                 description=_("%(contract)s %(name)s")
                 % {"contract": contract.number, "name": line.name},
                 issued_on=first_issue,
@@ -410,3 +413,25 @@ def bill_void(*, bill: Bill, reason: str, by) -> None:
         detail=_("作废原因：%(reason)s") % {"reason": reason},
     )
     bill.refresh_from_db()
+
+
+@transaction.atomic
+def contract_bills_stop(*, contract, on: dt.date, by) -> list[Bill]:
+    """A contract ended early on ``on``: void its scheduled bills for service periods that start
+    after that day (they were never receivables). Returns the voided bills.
+
+    Bills already issued stay as they are: whether a prepaid period is refunded or credited is
+    finance's decision, made on the bill (credit or void) with a reason.
+    """
+    stopped = list(
+        Bill.objects.filter(
+            contract=contract, status=BillStatus.SCHEDULED, period_start__gt=on
+        ).order_by("period_start", "id")
+    )
+    reason = _("合同 %(number)s 于 %(date)s 终止") % {
+        "number": contract.number,
+        "date": on.isoformat(),
+    }
+    for bill in stopped:
+        bill_void(bill=bill, reason=reason, by=by)
+    return stopped

@@ -97,6 +97,8 @@ def test_tab_shows_summary_and_buttons_for_finance(client, firm):
     assert "2027-02-10" in body  # oldest overdue
     assert "开具账单" in body and "登记收款" in body
     assert bill.number in body
+    # The client's statements of account are one click away (the first one included).
+    assert reverse("billing:client_statements", args=[firm.acme.pk]) in body
 
 
 def test_tab_for_readers_has_no_buttons_and_outsiders_get_404(client, firm):

@@ -9,7 +9,14 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from zhangfang.billing.models import Bill, BillKind, BillStatus, ClientAccount, EntryKind
+from zhangfang.billing.models import (
+    Bill,
+    BillKind,
+    BillStatus,
+    ClientAccount,
+    EntryKind,
+    LedgerEntry,
+)
 from zhangfang.billing.services.bills import (
     add_months,
     bills_issue_scheduled,
@@ -125,14 +132,23 @@ def test_one_off_lines_are_billed_with_the_first_cycle():
         unit_price=D(300),
         amount=D(300),
     )
+    ContractLine.objects.create(
+        contract=contract,
+        name="账本费",
+        kind=FeeKind.LEDGER_BOOK,
+        unit=FeeUnit.YEAR,
+        unit_price=D(100),
+        amount=D(100),
+    )
     bills = contract_bills_schedule(contract=contract, by=finance_user())
     one_offs = [b for b in bills if b.kind != BillKind.SERVICE]
     assert sorted((b.kind, b.amount) for b in one_offs) == [
         (BillKind.ADDON, D("300.00")),
+        (BillKind.OTHER, D("100.00")),
         (BillKind.SETUP, D("500.00")),
     ]
     assert {b.issued_on for b in one_offs} == {dt.date(2027, 1, 1)}
-    assert len(bills) == 14
+    assert len(bills) == 15
 
 
 @time_machine.travel(BEFORE_START)
@@ -209,3 +225,23 @@ def test_management_command_issues_and_marks_overdue(capsys):
     assert account.oldest_overdue_on == dt.date(2027, 1, 11)
     call_command("issue_scheduled_bills", "--date", "2027-01-20")
     assert Bill.objects.filter(status=BillStatus.OPEN).count() == 1
+
+
+def test_ending_a_contract_early_voids_the_bills_of_later_periods_only():
+    """Terminated on 2027-03-15: the March bill was issued and stays; April onwards go."""
+    from zhangfang.billing.services.bills import contract_bills_stop
+
+    with time_machine.travel(dt.datetime(2027, 3, 15, 2, tzinfo=dt.UTC), tick=False):
+        contract = signed_contract(
+            start_date=dt.date(2027, 1, 1),
+            end_date=dt.date(2027, 12, 31),
+            signed_on=dt.date(2026, 12, 20),
+            monthly_fee=Decimal("300.00"),
+        )
+        stopped = contract_bills_stop(contract=contract, on=dt.date(2027, 3, 15), by=None)
+    assert [b.period_start for b in stopped] == [dt.date(2027, m, 1) for m in range(4, 13)]
+    statuses = dict(Bill.objects.filter(contract=contract).values_list("period_start", "status"))
+    assert statuses[dt.date(2027, 3, 1)] == BillStatus.OPEN
+    assert all(statuses[dt.date(2027, m, 1)] == BillStatus.VOID for m in range(4, 13))
+    # Nothing voided was ever a receivable, so the ledger is untouched by the stop.
+    assert not LedgerEntry.objects.filter(bill__in=stopped).exists()

@@ -159,6 +159,10 @@ class TerminateForm(StyledFormMixin, forms.Form):
             self.initial.setdefault("terminated_on", timezone.localdate())
 
 
+class CancelForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("作废原因"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class ContractTemplateForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ContractTemplate

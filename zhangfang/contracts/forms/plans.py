@@ -255,7 +255,9 @@ def initial_for_client(client: Client, params: QueryDict) -> dict[str, Any]:
         initial["payment_term"] = first_term
     for name in QUOTE_PARAMS:
         value = params.get(name, "").strip()
-        if value:
+        # An empty industry is a choice of the quote (其他, no surcharge), not a missing value:
+        # the plan must price what the quote priced.
+        if value or (name == "industry" and name in params):
             initial[name] = value
     addons = [value for value in params.getlist("addons") if value.isdigit()]
     if addons:

@@ -41,7 +41,7 @@ CONTRACT_SORTS = {
 }
 
 #: A renewal counts as "open" (blocking another one) unless it was terminated.
-CLOSED_RENEWAL_STATUSES = (ContractStatus.TERMINATED,)
+CLOSED_RENEWAL_STATUSES = (ContractStatus.TERMINATED, ContractStatus.CANCELLED)
 
 #: Statuses in which a contract binds the firm and can run out: the renewal reminders look here.
 RUNNING_STATUSES = (ContractStatus.SIGNED, ContractStatus.ACTIVE)
@@ -197,10 +197,11 @@ def has_open_renewal(contract: Contract) -> bool:
 
 
 def open_contract_for_plan_version(plan_version: ServicePlanVersion) -> Contract | None:
-    """A contract already drafted from this plan version and not terminated (renewals aside)."""
+    """A contract already drafted from this plan version and not terminated or cancelled
+    (renewals aside)."""
     return (
         Contract.objects.filter(plan_version=plan_version, renewed_from__isnull=True)
-        .exclude(status=ContractStatus.TERMINATED)
+        .exclude(status__in=CLOSED_RENEWAL_STATUSES)
         .only("id", "number")
         .first()
     )
@@ -227,7 +228,7 @@ def draftable_plan_versions(*, user, client: Client) -> list[ServicePlanVersion]
     """Accepted plan versions of ``client`` that no open contract was drafted from yet."""
     drafted = Contract.objects.filter(
         plan_version=OuterRef("pk"), renewed_from__isnull=True
-    ).exclude(status=ContractStatus.TERMINATED)
+    ).exclude(status__in=CLOSED_RENEWAL_STATUSES)
     return list(accepted_plan_versions(user=user, client=client).filter(~Exists(drafted)))
 
 

@@ -18,6 +18,8 @@ Status moves::
     草稿 ──提交──▶ 待审核 ──批准──▶ 已批准 ──签署──▶ 已签署 ──生效──▶ 生效 ──到期──▶ 到期
      ▲              │                               │                  │
      └─(修改)    退回(附意见)──▶ 退回 ──提交──▶ 待审核   └──────终止──────┴──▶ 终止
+
+    草稿 / 退回 ──作废──▶ 已作废   (a draft abandoned before approval)
 """
 
 from __future__ import annotations
@@ -56,14 +58,15 @@ from zhangfang.core.roles import Role, has_role
 
 #: Where a contract in each status may go; nothing leaves 到期 or 终止.
 CONTRACT_MOVES: dict[str, frozenset[str]] = {
-    ContractStatus.DRAFT: frozenset({ContractStatus.PENDING}),
+    ContractStatus.DRAFT: frozenset({ContractStatus.PENDING, ContractStatus.CANCELLED}),
     ContractStatus.PENDING: frozenset({ContractStatus.APPROVED, ContractStatus.RETURNED}),
-    ContractStatus.RETURNED: frozenset({ContractStatus.PENDING}),
+    ContractStatus.RETURNED: frozenset({ContractStatus.PENDING, ContractStatus.CANCELLED}),
     ContractStatus.APPROVED: frozenset({ContractStatus.SIGNED}),
     ContractStatus.SIGNED: frozenset({ContractStatus.ACTIVE, ContractStatus.TERMINATED}),
     ContractStatus.ACTIVE: frozenset({ContractStatus.EXPIRED, ContractStatus.TERMINATED}),
     ContractStatus.EXPIRED: frozenset(),
     ContractStatus.TERMINATED: frozenset(),
+    ContractStatus.CANCELLED: frozenset(),
 }
 
 #: The drafter may change the wording and dates only before the firm has approved it.
@@ -475,6 +478,22 @@ def contract_submit(*, contract: Contract, by) -> Contract:
 
 
 @transaction.atomic
+def contract_cancel(*, contract: Contract, reason: str, by) -> Contract:
+    """Abandon a draft (or a returned contract) that will not be signed, with the reason.
+
+    The number stays used (the series keeps no gaps and the record stays in the history), and the
+    accepted plan, or the contract it renewed, can be drafted from again.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ContractFieldError(_("请填写作废原因。"), field="reason")
+    current = _locked(contract)
+    _check_move(current, ContractStatus.CANCELLED)
+    _require(can_edit(by, current), _("只有合同的起草人、本部门负责人或管理员可以作废合同。"))
+    return _move(current, ContractStatus.CANCELLED, by=by, detail=reason)
+
+
+@transaction.atomic
 def contract_approve(*, contract: Contract, by, comment: str = "") -> Contract:
     """Approve a submitted contract: a head of its department or an administrator, never the
     person who drafted it."""
@@ -680,6 +699,9 @@ def contract_terminate(*, contract: Contract, terminated_on: dt.date, reason: st
         terminated_on=terminated_on,
         termination_reason=reason,
     )
+    from zhangfang.billing.services.bills import contract_bills_stop
+
+    contract_bills_stop(contract=current, on=terminated_on, by=by)
     recipients = [*_service_team(current), current.owner]
     transaction.on_commit(
         lambda: _notify(

@@ -169,6 +169,8 @@ def contract_in(firm: SimpleNamespace, status: str, *, version=None) -> Contract
     )
     if status == ContractStatus.DRAFT:
         return contract
+    if status == ContractStatus.CANCELLED:
+        return services.contract_cancel(contract=contract, reason="客户暂不签约", by=s.sales1)
     contract = services.contract_submit(contract=contract, by=s.sales1)
     if status == ContractStatus.PENDING:
         return contract

@@ -22,6 +22,7 @@ from zhangfang.contracts.tests.contracts_support import (
     make_firm,
     scan,
 )
+from zhangfang.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,8 @@ def test_detail_pdf_and_scan_follow_the_scope(client, firm, who, status):
     assert response.status_code == status
     if status == 200:
         assert b"".join(response.streaming_content) == PDF_BYTES
+        opened = AuditEvent.objects.filter(action="reveal", object_id=str(contract.pk))
+        assert opened.filter(actor=firm.staff.__dict__[who]).count() == 1
 
 
 @pytest.mark.parametrize(("who", "status"), READ_MATRIX)
@@ -250,12 +253,28 @@ def test_detail_shows_facts_lines_actions_and_timeline(client, firm):
         "review": False,
         "sign": False,
         "terminate": False,
+        "cancel": True,
         "renew": False,
     }
     assert [e.action for e in page.context["events"]] == ["create"]
     # A reader with no action gets no buttons.
     page = as_user(client, firm, "acct1").get(url("contract_detail", contract))
     assert page.context["actions"] == {}
+
+
+def test_a_draft_is_cancelled_from_its_page_with_a_reason(client, firm):
+    contract = contract_in(firm, S.DRAFT)
+    browser = as_user(client, firm, "sales1")
+    assert url("contract_cancel", contract) in browser.get(url("contract_detail", contract)).text
+    refused = browser.post(url("contract_cancel", contract), {"reason": ""})
+    assert refused.status_code == 200 and "reason" in refused.context["form"].errors
+    done = browser.post(url("contract_cancel", contract), {"reason": "客户暂不签约"}, follow=True)
+    assert "此合同草稿已作废" in done.text
+    assert Contract.objects.get(pk=contract.pk).status == S.CANCELLED
+    assert as_user(client, firm, "acct1").get(url("contract_cancel", contract)).status_code in (
+        403,
+        404,
+    )
 
 
 def test_submit_and_review_return_with_comment(client, firm):

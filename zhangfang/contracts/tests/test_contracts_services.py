@@ -171,6 +171,9 @@ ALL_MOVES = {
     S.TERMINATED: lambda firm, c: services.contract_terminate(
         contract=c, terminated_on=TODAY, reason="客户注销", by=firm.staff.head1
     ),
+    S.CANCELLED: lambda firm, c: services.contract_cancel(
+        contract=c, reason="客户暂不签约", by=firm.staff.sales1
+    ),
 }
 
 ALLOWED = {
@@ -183,6 +186,8 @@ ALLOWED = {
     (S.SIGNED, S.TERMINATED),
     (S.ACTIVE, S.EXPIRED),
     (S.ACTIVE, S.TERMINATED),
+    (S.DRAFT, S.CANCELLED),
+    (S.RETURNED, S.CANCELLED),
 }
 
 
@@ -510,6 +515,22 @@ def test_termination_needs_reason_date_and_a_head(firm):
     assert events(contract)[-1].detail == "注销"
 
 
+def test_termination_stops_the_bills_of_later_periods(firm):
+    from zhangfang.billing.models import Bill, BillStatus
+
+    contract = contract_in(firm, S.ACTIVE)
+    assert Bill.objects.filter(contract=contract, status=BillStatus.SCHEDULED).exists()
+    services.contract_terminate(
+        contract=contract, terminated_on=dt.date(2027, 6, 30), reason="注销", by=firm.staff.admin
+    )
+    later = Bill.objects.filter(contract=contract, period_start__gt=dt.date(2027, 6, 30))
+    assert later.exists()
+    assert set(later.values_list("status", flat=True)) == {BillStatus.VOID}
+    assert not Bill.objects.filter(
+        contract=contract, period_start__lte=dt.date(2027, 6, 30), status=BillStatus.VOID
+    ).exists()
+
+
 # -- renewal ----------------------------------------------------------------------------------
 
 
@@ -548,3 +569,33 @@ def test_colleague_cannot_renew(firm):
     contract = contract_in(firm, S.ACTIVE)
     with pytest.raises(DomainError):
         services.contract_renew(contract=contract, by=firm.staff.sales2)
+
+
+# -- cancelling a draft -----------------------------------------------------------------------
+
+
+def test_an_abandoned_draft_is_cancelled_with_a_reason_and_frees_the_plan(firm):
+    from zhangfang.contracts.selectors.contracts import open_contract_for_plan_version
+
+    contract = contract_in(firm, S.DRAFT)
+    with pytest.raises(DomainError, match="作废原因"):
+        services.contract_cancel(contract=contract, reason=" ", by=firm.staff.sales1)
+    with pytest.raises(DomainError):
+        services.contract_cancel(contract=contract, reason="客户不签了", by=firm.staff.head2)
+    cancelled = services.contract_cancel(
+        contract=contract, reason="客户不签了", by=firm.staff.sales1
+    )
+    assert cancelled.status == S.CANCELLED
+    assert events(contract)[-1].detail == "客户不签了"
+    assert open_contract_for_plan_version(contract.plan_version) is None
+    again = services.contract_draft(
+        plan_version=contract.plan_version, template=contract.template, by=firm.staff.sales1
+    )
+    assert again.number != contract.number
+
+
+def test_only_drafts_and_returned_contracts_can_be_cancelled(firm):
+    for status in (S.PENDING, S.APPROVED, S.SIGNED, S.ACTIVE):
+        contract = contract_in(firm, status, version=accepted_version(firm))
+        with pytest.raises(TransitionNotAllowed):
+            services.contract_cancel(contract=contract, reason="不要了", by=firm.staff.admin)

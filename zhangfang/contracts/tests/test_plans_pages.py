@@ -172,6 +172,16 @@ def test_new_plan_takes_the_quote_calculators_figures(client, firm):
     assert form.initial["include_setup"] is True
 
 
+def test_a_quote_without_industry_surcharge_stays_without_it(client, firm):
+    firm.acme.industry = "C"
+    firm.acme.save(update_fields=["industry"])
+    client.force_login(firm.staff.sales1)
+    quoted = client.get(f"{CREATE}?client={firm.acme.pk}&industry=&monthly_vouchers=50")
+    assert quoted.context["form"].initial["industry"] == ""
+    plain = client.get(f"{CREATE}?client={firm.acme.pk}")
+    assert plain.context["form"].initial["industry"] == "C"
+
+
 def test_the_client_picker_searches_visible_clients_and_keeps_the_quote(client, firm):
     client.force_login(firm.staff.sales1)
     page = client.get(CREATE, {"q": "艾克米", "monthly_vouchers": "80"})
@@ -270,6 +280,19 @@ def test_the_full_round_through_the_pages(client, firm, plan):
     # The history shows both versions and what the client said.
     assert "第 2 版" in detail.text and "第 1 版" in detail.text
     assert "请加上汇算清缴" in detail.text and "王总" in detail.text
+
+
+def test_an_accepted_plan_offers_drafting_the_contract(client, firm, plan):
+    client.force_login(firm.staff.sales1)
+    client.post(reverse("contracts:plan_send", args=[plan.pk]))
+    version = plan.versions.get()
+    services.plan_respond(
+        version=version, response=PlanResponse.ACCEPTED, comment="", responder_name="王总"
+    )
+    page = client.get(detail_url(plan))
+    draft_url = f"{reverse('contracts:contract_create')}?plan_version={version.pk}"
+    assert draft_url in page.text
+    assert client.get(draft_url).status_code == 200
 
 
 def test_a_stale_revision_is_refused_and_keeps_the_input(client, firm, plan):

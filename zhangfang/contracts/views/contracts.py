@@ -20,6 +20,7 @@ from zhangfang.contracts import templating
 from zhangfang.contracts.contract_pdf import contract_pdf
 from zhangfang.contracts.forms.contracts import (
     EXPIRING_CHOICES,
+    CancelForm,
     ContractDraftForm,
     ContractEditForm,
     ContractFilterForm,
@@ -31,6 +32,7 @@ from zhangfang.contracts.forms.contracts import (
 from zhangfang.contracts.models import Contract, ContractStatus
 from zhangfang.contracts.selectors import contracts as selectors
 from zhangfang.contracts.services import contracts as services
+from zhangfang.core import audit
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import rebased_form
 from zhangfang.core.listing import ListState, wants_fragment
@@ -224,6 +226,7 @@ def _actions(user, contract: Contract) -> dict[str, bool]:
         "review": services.can_review(user, contract),
         "sign": services.can_sign(user, contract),
         "terminate": services.can_terminate(user, contract),
+        "cancel": services.can_edit(user, contract),
         "renew": services.can_renew(user, contract) and not contract.has_open_renewal,
     }
 
@@ -333,6 +336,24 @@ def contract_terminate(request, pk: int):
     return render(request, "contracts/contract_terminate.html", {"form": form, "c": contract})
 
 
+def contract_cancel(request, pk: int):
+    contract = access_contract(request.user, pk)
+    if not services.can_edit(request.user, contract):
+        raise PermissionDenied
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contract_cancel(
+                contract=contract, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("合同已作废。"))
+            return redirect("contracts:contract_detail", pk=pk)
+    return render(request, "contracts/contract_cancel.html", {"form": form, "c": contract})
+
+
 @require_POST
 def contract_renew(request, pk: int):
     contract = access_contract(request.user, pk)
@@ -362,6 +383,8 @@ def contract_scan(request, pk: int):
     except FileNotFoundError as exc:
         raise Http404 from exc
     extension = contract.signed_scan.name.rsplit(".", 1)[-1].lower()
+    # The signed contract carries the client's identifiers and seals: every opening is recorded.
+    audit.record(action="reveal", by=request.user, obj=contract, detail=_("查看签署扫描件"))
     return FileResponse(
         handle, as_attachment=False, filename=f"{contract.number}-{_('签署扫描件')}.{extension}"
     )
@@ -491,6 +514,7 @@ urlpatterns = [
     path("<int:pk>/review/", contract_review, name="contract_review"),
     path("<int:pk>/sign/", contract_sign, name="contract_sign"),
     path("<int:pk>/terminate/", contract_terminate, name="contract_terminate"),
+    path("<int:pk>/cancel/", contract_cancel, name="contract_cancel"),
     path("<int:pk>/renew/", contract_renew, name="contract_renew"),
     path("<int:pk>/pdf/", contract_pdf_view, name="contract_pdf"),
     path("<int:pk>/scan/", contract_scan, name="contract_scan"),
