@@ -35,15 +35,6 @@ def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-class PricingError(DomainError):
-    """The price list cannot price these needs; ``field`` names the input to change
-    (``monthly_vouchers`` when no bookkeeping line fits, ``term_months`` for a broken term)."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 @dataclass(frozen=True)
 class CycleCharge:
     """What one bill of a payment cycle charges."""
@@ -176,7 +167,7 @@ def _times_per_term(unit: str, term_months: int) -> Decimal:
 def check_term(term_months: int, payment_term: PaymentTerm) -> None:
     """A term must be whole cycles: an annual prepayment cannot cover 18 months."""
     if term_months <= 0 or term_months % payment_term.months:
-        raise PricingError(
+        raise DomainError(
             _("服务期限须为付款周期（%(months)s 个月）的整数倍。")
             % {"months": payment_term.months},
             field="term_months",
@@ -196,7 +187,7 @@ def quote(
 ) -> Quote:
     """Price a client's needs from the price list in force on ``on``.
 
-    Raises PricingError (a DomainError with a message for the user and the field to change) when
+    Raises DomainError (a DomainError with a message for the user and the field to change) when
     the price list has no bookkeeping line for the taxpayer type and voucher volume, or the term
     is not whole payment cycles.
     """
@@ -206,7 +197,7 @@ def quote(
         taxpayer_type=taxpayer_type, monthly_vouchers=monthly_vouchers, on=on
     )
     if bookkeeping is None:
-        raise PricingError(
+        raise DomainError(
             _("收费标准中没有适用于该纳税人类型、月凭证量 %(count)s 张的代理记账价格。")
             % {"count": monthly_vouchers},
             field="monthly_vouchers",

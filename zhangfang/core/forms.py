@@ -57,3 +57,19 @@ def rebased_form(form_class, request, *, version: int, **form_kwargs):
     form = form_class(data, **form_kwargs)
     form.is_valid()
     return form
+
+
+def add_service_error(form, exc: Exception) -> None:
+    """Show a service's refusal on the form: beside the field it names, else on top."""
+    from django.core.exceptions import ValidationError
+
+    from zhangfang.core.errors import DomainError
+
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return
+    form.add_error(None, exc)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import DomainError
+from zhangfang.core.forms import add_service_error
 from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
@@ -47,18 +48,6 @@ DEPARTMENT_COLUMNS = [
 ]
 
 _ACTIVE_VALUES = {"1": True, "0": False}
-
-
-def add_service_error(form, exc: Exception) -> None:
-    """Show a service's refusal on the form: beside the field it names, else on top."""
-    if isinstance(exc, DomainError):
-        form.add_error(None, exc.message)
-        return
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-        return
-    form.add_error(None, exc)
 
 
 def _select(name: str, label, options, selected: str) -> dict:

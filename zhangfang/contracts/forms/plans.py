@@ -18,7 +18,7 @@ from zhangfang.contracts import pricing
 from zhangfang.contracts.models import FeeItem, FeeKind, PaymentTerm, ServicePlanVersion
 from zhangfang.contracts.services.plans import PlanTerms
 from zhangfang.core.errors import DomainError
-from zhangfang.core.forms import StyledFormMixin
+from zhangfang.core.forms import StyledFormMixin, add_service_error
 from zhangfang.core.money import format_rmb
 
 #: Query parameters of the quote calculator that the new-plan page takes as initial values, so
@@ -138,8 +138,7 @@ class PlanPricingForm(StyledFormMixin, forms.Form):
         except DomainError as error:
             # pricing names the input to change (the voucher volume when no bookkeeping line
             # fits it).
-            field = getattr(error, "field", "monthly_vouchers")
-            self.add_error(field if field in self.fields else None, error.message)
+            add_service_error(self, error)
         return data
 
     def terms_for_quote(self, **text: str) -> PlanTerms:

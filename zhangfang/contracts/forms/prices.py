@@ -3,7 +3,7 @@
 The forms check what one line says about itself, so every mistake shows beside its field at once
 (and before the model's constraints would report it as a nameless error). The services check the
 same rules again for every caller, and the rules between lines (overlapping voucher tiers), raising
-``PriceListError`` with the field to correct."""
+``DomainError`` with the field to correct."""
 
 from __future__ import annotations
 

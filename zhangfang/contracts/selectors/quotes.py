@@ -55,7 +55,7 @@ def quote_summary(
     include_setup: bool,
     on: dt.date,
 ) -> QuoteSummary:
-    """Price the needs; raises ``pricing.PricingError`` (naming the field) when the list cannot."""
+    """Price the needs; raises ``pricing.DomainError`` (naming the field) when the list cannot."""
     addons = list(addons)
     priced = quote(
         taxpayer_type=taxpayer_type,

@@ -90,14 +90,6 @@ TEMPLATE_FIELDS = ["name", "body", "is_default", "is_active"]
 EDIT_FIELDS = ["start_date", "end_date", "payment_method", "body"]
 
 
-class ContractFieldError(DomainError):
-    """A refusal about one input field, so the page can show it beside that field."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 # -- small helpers ----------------------------------------------------------------------------
 
 
@@ -241,7 +233,7 @@ def _require(allowed: bool, message: str) -> None:
 def _check_placeholders(body: str) -> None:
     unknown = templating.unknown_placeholders(body)
     if unknown:
-        raise ContractFieldError(
+        raise DomainError(
             _("合同正文中有未定义的占位符：%(names)s。请使用右侧列出的占位符。")
             % {"names": "、".join(f"{{{{ {name} }}}}" for name in unknown)},
             field="body",
@@ -262,7 +254,7 @@ def contract_template_create(*, data: dict[str, Any], by) -> ContractTemplate:
     _require(has_role(by, Role.ADMIN), _("只有管理员可以维护合同模板。"))
     _check_placeholders(data.get("body", ""))
     if ContractTemplate.objects.filter(name=data["name"]).exists():
-        raise ContractFieldError(_("已有同名的合同模板。"), field="name")
+        raise DomainError(_("已有同名的合同模板。"), field="name")
     template = ContractTemplate.objects.create(**data)
     _one_default(template)
     audit.record(
@@ -293,7 +285,7 @@ def contract_template_update(
         ),
     )
     if ContractTemplate.objects.filter(name=data["name"]).exclude(pk=current.pk).exists():
-        raise ContractFieldError(_("已有同名的合同模板。"), field="name")
+        raise DomainError(_("已有同名的合同模板。"), field="name")
     before = audit.snapshot(current, TEMPLATE_FIELDS)
     apply_edit(current, data)
     current.save()
@@ -372,15 +364,15 @@ def contract_draft(
     _require(can_draft(by), _("您没有起草合同的权限。"))
     plan = plan_version.plan
     if plan_version.response != PlanResponse.ACCEPTED or plan.status != PlanStatus.ACCEPTED:
-        raise ContractFieldError(_("只能根据客户已接受的服务方案起草合同。"), field="plan_version")
+        raise DomainError(_("只能根据客户已接受的服务方案起草合同。"), field="plan_version")
     existing = selectors.open_contract_for_plan_version(plan_version)
     if existing is not None:
-        raise ContractFieldError(
+        raise DomainError(
             _("该服务方案已起草合同 %(number)s，不能重复起草。") % {"number": existing.number},
             field="plan_version",
         )
     if template is not None and not template.is_active:
-        raise ContractFieldError(_("该合同模板已停用。"), field="template")
+        raise DomainError(_("该合同模板已停用。"), field="template")
     term = plan_version.payment_term
     client = plan.client
     contract = Contract.objects.create(
@@ -486,7 +478,7 @@ def contract_cancel(*, contract: Contract, reason: str, by) -> Contract:
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ContractFieldError(_("请填写作废原因。"), field="reason")
+        raise DomainError(_("请填写作废原因。"), field="reason")
     current = _locked(contract)
     _check_move(current, ContractStatus.CANCELLED)
     _require(can_edit(by, current), _("只有合同的起草人、本部门负责人或管理员可以作废合同。"))
@@ -527,7 +519,7 @@ def contract_return(*, contract: Contract, comment: str, by) -> Contract:
     """Send a submitted contract back to the drafter with the reviewer's comment (required)."""
     comment = (comment or "").strip()
     if not comment:
-        raise ContractFieldError(_("退回时必须填写审核意见。"), field="comment")
+        raise DomainError(_("退回时必须填写审核意见。"), field="comment")
     current = _locked(contract)
     _check_move(current, ContractStatus.RETURNED)
     _require(
@@ -596,13 +588,13 @@ def contract_sign(*, contract: Contract, signed_on: dt.date, scan: UploadedFile,
     _require(can_sign(by, current), _("只有经办人、本部门负责人或管理员可以登记合同签署。"))
     today = timezone.localdate()
     if signed_on is None:
-        raise ContractFieldError(_("请填写签署日期。"), field="signed_on")
+        raise DomainError(_("请填写签署日期。"), field="signed_on")
     if signed_on > today:
-        raise ContractFieldError(_("签署日期不能晚于今天。"), field="signed_on")
+        raise DomainError(_("签署日期不能晚于今天。"), field="signed_on")
     try:
         extension = validate_scan(scan)
     except ValidationError as error:
-        raise ContractFieldError(error.messages[0], field="scan") from error
+        raise DomainError(error.messages[0], field="scan") from error
     current.signed_scan.save(f"{current.number}-signed{extension}", scan, save=False)
     _move(
         current,
@@ -680,16 +672,16 @@ def contract_terminate(*, contract: Contract, terminated_on: dt.date, reason: st
     reason and the date (neither before the signing nor after the contract's end)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ContractFieldError(_("请填写终止原因。"), field="reason")
+        raise DomainError(_("请填写终止原因。"), field="reason")
     if terminated_on is None:
-        raise ContractFieldError(_("请填写终止日期。"), field="terminated_on")
+        raise DomainError(_("请填写终止日期。"), field="terminated_on")
     current = _locked(contract)
     _check_move(current, ContractStatus.TERMINATED)
     _require(can_terminate(by, current), _("只有本部门负责人或管理员可以终止合同。"))
     if current.signed_on and terminated_on < current.signed_on:
-        raise ContractFieldError(_("终止日期不能早于签署日期。"), field="terminated_on")
+        raise DomainError(_("终止日期不能早于签署日期。"), field="terminated_on")
     if terminated_on > current.end_date:
-        raise ContractFieldError(_("终止日期不能晚于合同终止日期。"), field="terminated_on")
+        raise DomainError(_("终止日期不能晚于合同终止日期。"), field="terminated_on")
     _move(
         current,
         ContractStatus.TERMINATED,

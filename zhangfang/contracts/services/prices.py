@@ -53,14 +53,6 @@ STALE_PAYMENT_TERM = gettext_lazy(
 )
 
 
-class PriceListError(DomainError):
-    """A rule of the price list refused the input; ``field`` names the form field to correct."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 # -- fee items ------------------------------------------------------------------------------
 
 
@@ -84,15 +76,15 @@ def _tiers_overlap(item: FeeItem) -> Q:
 def _check_fee_item(item: FeeItem) -> None:
     """The rules a line must keep, each refusal naming the field to correct."""
     if item.kind == FeeKind.SURCHARGE and not item.industry:
-        raise PriceListError(_("行业加价须选择适用行业。"), field="industry")
+        raise DomainError(_("行业加价须选择适用行业。"), field="industry")
     if (
         item.voucher_min is not None
         and item.voucher_max is not None
         and item.voucher_min > item.voucher_max
     ):
-        raise PriceListError(_("凭证量上限不能小于下限。"), field="voucher_max")
+        raise DomainError(_("凭证量上限不能小于下限。"), field="voucher_max")
     if item.effective_to is not None and item.effective_to < item.effective_from:
-        raise PriceListError(_("失效日期不能早于生效日期。"), field="effective_to")
+        raise DomainError(_("失效日期不能早于生效日期。"), field="effective_to")
     if (
         FeeItem.objects.filter(name=item.name, effective_from=item.effective_from)
         .exclude(pk=item.pk)
@@ -112,15 +104,15 @@ def _check_fee_item(item: FeeItem) -> None:
             .first()
         )
         if clash is not None:
-            raise PriceListError(
+            raise DomainError(
                 _("凭证量区间与同期有效的“%(name)s”（%(tier)s）重叠。")
                 % {"name": clash.name, "tier": tier_label(clash)},
                 field="voucher_min",
             )
 
 
-def _duplicate(item: FeeItem) -> PriceListError:
-    return PriceListError(
+def _duplicate(item: FeeItem) -> DomainError:
+    return DomainError(
         _("收费项目“%(name)s”在 %(date)s 起已有一条价格。")
         % {"name": item.name, "date": item.effective_from.isoformat()},
         field="name",
@@ -190,19 +182,19 @@ def fee_item_change_price(
         message=str(STALE_FEE_ITEM),
     )
     if effective_from <= current.effective_from:
-        raise PriceListError(
+        raise DomainError(
             _("调价日期须晚于现价的生效日期 %(date)s。")
             % {"date": current.effective_from.isoformat()},
             field="effective_from",
         )
     if current.effective_to is not None and effective_from > current.effective_to:
-        raise PriceListError(
+        raise DomainError(
             _("现价已于 %(date)s 失效，不能在此之后调价；请添加新的收费项目。")
             % {"date": current.effective_to.isoformat()},
             field="effective_from",
         )
     if amount == current.amount:
-        raise PriceListError(_("新价格与现价相同。"), field="amount")
+        raise DomainError(_("新价格与现价相同。"), field="amount")
     old_end = current.effective_to
     successor = FeeItem(
         **{name: getattr(current, name) for name in FEE_ITEM_FIELDS},
@@ -239,10 +231,10 @@ def fee_item_change_price(
 
 def _check_payment_term(term: PaymentTerm) -> None:
     if term.discount_percent is None or not (0 <= term.discount_percent < 100):
-        raise PriceListError(_("折扣须在 0 到 100 之间（不含 100）。"), field="discount_percent")
+        raise DomainError(_("折扣须在 0 到 100 之间（不含 100）。"), field="discount_percent")
     months = CYCLE_MONTHS[term.cycle]
     if term.free_months >= months:
-        raise PriceListError(
+        raise DomainError(
             _("赠送月数须少于一个付款周期的月数（%(months)s 个月）。") % {"months": months},
             field="free_months",
         )
@@ -250,8 +242,8 @@ def _check_payment_term(term: PaymentTerm) -> None:
         raise _duplicate_term(term)
 
 
-def _duplicate_term(term: PaymentTerm) -> PriceListError:
-    return PriceListError(_("付款方式“%(name)s”已存在。") % {"name": term.name}, field="name")
+def _duplicate_term(term: PaymentTerm) -> DomainError:
+    return DomainError(_("付款方式“%(name)s”已存在。") % {"name": term.name}, field="name")
 
 
 def _save_payment_term(term: PaymentTerm) -> None:

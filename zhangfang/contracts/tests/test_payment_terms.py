@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from zhangfang.contracts.models import PaymentCycle, PaymentTerm
 from zhangfang.contracts.tests.factories import ContractFactory
+from zhangfang.core.errors import DomainError
 from zhangfang.core.models import AuditEvent
 from zhangfang.staff.tests.factories import UserFactory
 
@@ -116,9 +117,9 @@ def test_free_months_short_of_a_cycle_are_fine(client):
 
 
 def test_the_service_refuses_what_the_form_would(client):
-    from zhangfang.contracts.services.prices import PriceListError, payment_term_create
+    from zhangfang.contracts.services.prices import payment_term_create
 
-    with pytest.raises(PriceListError) as caught:
+    with pytest.raises(DomainError) as caught:
         payment_term_create(
             data={"name": "白送", "cycle": "annual", "free_months": 12}, by=UserFactory()
         )

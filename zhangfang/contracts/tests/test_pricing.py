@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from zhangfang.contracts.models import FeeKind, FeeUnit, PaymentCycle
 from zhangfang.contracts.pricing import (
-    PricingError,
     bookkeeping_item,
     cycle_charge,
     price_list_on,
@@ -24,6 +23,7 @@ from zhangfang.contracts.tests.factories import (
     standard_payment_terms,
     standard_price_list,
 )
+from zhangfang.core.errors import DomainError
 
 ON = dt.date(2026, 11, 27)
 
@@ -251,7 +251,7 @@ def test_an_annual_prepayment_with_a_free_month():
 @pytest.mark.django_db
 def test_no_bookkeeping_line_for_the_volume_names_the_voucher_field():
     FeeItemFactory(name="小规模", taxpayer_type="small", voucher_max=100)
-    with pytest.raises(PricingError) as caught:
+    with pytest.raises(DomainError) as caught:
         quote(
             taxpayer_type="small",
             industry="",
@@ -267,7 +267,7 @@ def test_no_bookkeeping_line_for_the_volume_names_the_voucher_field():
 @pytest.mark.parametrize("months", [0, 6, 18])
 def test_a_term_of_broken_cycles_names_the_term_field(months):
     standard_price_list()
-    with pytest.raises(PricingError) as caught:
+    with pytest.raises(DomainError) as caught:
         quote(
             taxpayer_type="small",
             industry="",

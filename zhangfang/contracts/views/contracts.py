@@ -34,7 +34,7 @@ from zhangfang.contracts.selectors import contracts as selectors
 from zhangfang.contracts.services import contracts as services
 from zhangfang.core import audit
 from zhangfang.core.errors import ConcurrentEditError, DomainError
-from zhangfang.core.forms import rebased_form
+from zhangfang.core.forms import add_service_error, rebased_form
 from zhangfang.core.listing import ListState, wants_fragment
 from zhangfang.core.pdf import pdf_response
 from zhangfang.core.permissions import role_required
@@ -67,12 +67,6 @@ def access_contract(user, pk: int) -> Contract:
     if contract is None:
         raise Http404
     return contract
-
-
-def add_service_error(form, error: DomainError) -> None:
-    """Show a service's refusal beside the field it names, else on top of the form."""
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.message)
 
 
 # ---------------------------------------------------------------------------------------------

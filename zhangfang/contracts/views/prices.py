@@ -20,7 +20,7 @@ from zhangfang.contracts.forms.prices import (
 from zhangfang.contracts.selectors import prices as selectors
 from zhangfang.contracts.services import prices as services
 from zhangfang.core.errors import ConcurrentEditError, DomainError
-from zhangfang.core.forms import rebased_form
+from zhangfang.core.forms import add_service_error, rebased_form
 from zhangfang.core.listing import wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
@@ -28,12 +28,6 @@ from zhangfang.core.roles import Role, has_role
 PRICE_KEEPERS = (Role.FINANCE, Role.ADMIN)
 
 keepers_only = role_required(*PRICE_KEEPERS)
-
-
-def add_service_error(form, error: DomainError) -> None:
-    """Show a service's refusal beside the field it names, else on top of the form."""
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.message)
 
 
 def _fee_item_or_404(pk: int):

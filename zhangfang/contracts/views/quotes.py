@@ -7,8 +7,9 @@ from django.shortcuts import render
 from django.urls import path
 
 from zhangfang.contracts.forms.quotes import QuoteForm
-from zhangfang.contracts.pricing import PricingError
 from zhangfang.contracts.selectors import quotes as selectors
+from zhangfang.core.errors import DomainError
+from zhangfang.core.forms import add_service_error
 from zhangfang.core.listing import wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
@@ -35,8 +36,8 @@ def quote_calculator(request):
                 include_setup=data["include_setup"],
                 on=data["on"],
             )
-        except PricingError as error:
-            form.add_error(error.field, error.message)
+        except DomainError as error:
+            add_service_error(form, error)
     template = "contracts/quote_calculator.html"
     return render(
         request,
