@@ -28,7 +28,7 @@ from zhangfang.billing.selectors import bills as selectors
 from zhangfang.billing.services import bills as services
 from zhangfang.billing.services.ledger import OWING
 from zhangfang.core.errors import DomainError
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
 
@@ -80,6 +80,28 @@ COLUMNS = [
 ]
 
 
+def _filter_bar(request, state: ListState, filters) -> FilterBar:
+    return FilterBar(
+        action=reverse("billing:bill_list"),
+        target="#bill-table",
+        fields=[
+            FilterField.search(
+                _("搜索"), filters.q, placeholder=_("客户名称、拼音、信用代码或账单编号")
+            ),
+            FilterField("status", _("状态"), value=filters.status, options=BillStatus.choices),
+            FilterField("kind", _("类别"), value=filters.kind, options=BillKind.choices),
+            FilterField(
+                "month",
+                _("开单月份"),
+                "month",
+                request.GET.get("month", "") if filters.month else "",
+            ),
+            FilterField("overdue", _("只看逾期"), "check", filters.overdue, check_value="on"),
+        ],
+        hidden={"client": filters.client, "sort": state.sort},
+    )
+
+
 def bill_list(request):
     fragment = wants_fragment(request)
     state = ListState.from_request(request, sorts=selectors.BILL_SORTS, default_sort="-issued")
@@ -95,9 +117,7 @@ def bill_list(request):
         "page_links": state.page_links(page),
         "state": state,
         "filters": filters,
-        "month_text": request.GET.get("month", "") if filters.month else "",
-        "status_choices": BillStatus.choices,
-        "kind_choices": BillKind.choices,
+        "filter_bar": None if fragment else _filter_bar(request, state, filters),
         "columns": [state.column(key, label) for key, label in COLUMNS],
         "colours": BILL_STATUS_COLOURS,
         "owing": OWING,

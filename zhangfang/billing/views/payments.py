@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,7 +29,7 @@ from zhangfang.billing.selectors import payments as selectors
 from zhangfang.billing.services import payments as services
 from zhangfang.billing.views.bills import can_write, client_picker, writer_roles
 from zhangfang.core.errors import DomainError
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 
 PAGE_SIZE = 25
 
@@ -71,8 +71,34 @@ def payment_list(request):
         "page_links": state.page_links(page),
         "state": state,
         "filters": filters,
-        "month_text": request.GET.get("month", "") if filters.month else "",
-        "method_choices": PaymentMethod.choices,
+        "filter_bar": None
+        if fragment
+        else FilterBar(
+            action=reverse("billing:payment_list"),
+            target="#payment-table",
+            fields=[
+                FilterField.search(
+                    _("搜索"), filters.q, placeholder=_("客户、付款人、收据编号或流水号")
+                ),
+                FilterField(
+                    "method", _("收款方式"), value=filters.method, options=PaymentMethod.choices
+                ),
+                FilterField(
+                    "month",
+                    _("收款月份"),
+                    "month",
+                    request.GET.get("month", "") if filters.month else "",
+                ),
+                FilterField(
+                    "unallocated",
+                    _("只看有预收余额"),
+                    "check",
+                    filters.unallocated,
+                    check_value="on",
+                ),
+            ],
+            hidden={"client": filters.client, "sort": state.sort},
+        ),
         "columns": [state.column(key, label) for key, label in COLUMNS],
         "can_write": can_write(request.user),
     }

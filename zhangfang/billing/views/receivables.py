@@ -4,13 +4,11 @@ month that is behind (缴费滞后客户), each with its Excel export."""
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,7 +16,7 @@ from zhangfang.billing.selectors import receivables as selectors
 from zhangfang.clients.selectors import department_options
 from zhangfang.core import audit
 from zhangfang.core.excel import xlsx_response
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
 
@@ -30,16 +28,6 @@ RECEIVABLE_EXPORTERS = (Role.FINANCE, Role.DEPARTMENT_HEAD, Role.ADMIN)
 PAGE_SIZE = 25
 
 receivable_roles = role_required(*RECEIVABLE_ROLES)
-
-
-def _options_html(options, selected: str) -> str:
-    return mark_safe(
-        "".join(
-            f'<option value="{escape(str(value))}"'
-            f"{' selected' if str(value) == selected else ''}>{escape(str(text))}</option>"
-            for value, text in options
-        )
-    )
 
 
 def _as_of(state: ListState) -> dt.date:
@@ -97,27 +85,31 @@ def receivables(request):
         "export_query": state.querystring(page=None),
     }
     if not fragment:
-        context["selects"] = [
-            {
-                "name": "department",
-                "label": _("部门"),
-                "options_html": _options_html(department_options(), str(filters.department or "")),
-            },
-            {
-                "name": "staff",
-                "label": _("业务负责人 / 客服"),
-                "options_html": _options_html(
-                    selectors.receivable_staff_options(), str(filters.staff or "")
+        context["filter_bar"] = FilterBar(
+            action=reverse("billing:receivables"),
+            target="#receivables-table",
+            fields=[
+                FilterField.search(_("搜索客户"), filters.q, placeholder=_("名称、简称、拼音")),
+                FilterField(
+                    "department", _("部门"), value=filters.department, options=department_options()
                 ),
-            },
-            {
-                "name": "bucket",
-                "label": _("账龄"),
-                "options_html": _options_html(
-                    [(b.key, b.label) for b in selectors.BUCKETS], filters.bucket
+                FilterField(
+                    "staff",
+                    _("业务负责人 / 客服"),
+                    value=filters.staff,
+                    options=selectors.receivable_staff_options(),
                 ),
-            },
-        ]
+                FilterField(
+                    "bucket",
+                    _("账龄"),
+                    value=filters.bucket,
+                    options=[(b.key, b.label) for b in selectors.BUCKETS],
+                ),
+                FilterField("on", _("统计日期"), "date", on.isoformat()),
+                FilterField("overdue", _("只看有逾期的客户"), "check", filters.only_overdue),
+            ],
+            hidden={"sort": state.sort},
+        )
     template = "billing/receivables_list.html"
     return render(request, f"{template}#table" if fragment else template, context)
 
@@ -223,20 +215,31 @@ def paid_through_list(request):
         "export_query": state.querystring(page=None),
     }
     if not fragment:
-        context["selects"] = [
-            {
-                "name": "department",
-                "label": _("部门"),
-                "options_html": _options_html(department_options(), str(filters.department or "")),
-            },
-            {
-                "name": "staff",
-                "label": _("服务人员"),
-                "options_html": _options_html(
-                    selectors.receivable_staff_options(accountants=True), str(filters.staff or "")
+        context["filter_bar"] = FilterBar(
+            action=reverse("billing:paid_through"),
+            target="#paid-through-table",
+            fields=[
+                FilterField.search(_("搜索客户"), filters.q, placeholder=_("名称、简称、拼音")),
+                FilterField(
+                    "department", _("部门"), value=filters.department, options=department_options()
                 ),
-            },
-        ]
+                FilterField(
+                    "staff",
+                    _("服务人员"),
+                    value=filters.staff,
+                    options=selectors.receivable_staff_options(accountants=True),
+                ),
+                FilterField("on", _("统计日期"), "date", on.isoformat()),
+                FilterField(
+                    "months",
+                    _("滞后≥（月）"),
+                    "number",
+                    filters.min_months,
+                    width="col-6 col-md-2 col-xl-1",
+                ),
+            ],
+            hidden={"sort": state.sort},
+        )
     template = "billing/paid_through_list.html"
     return render(request, f"{template}#table" if fragment else template, context)
 

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from zhangfang.billing.services import statements as services
 from zhangfang.core import audit
 from zhangfang.core.errors import DomainError
 from zhangfang.core.excel import XLSX
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.pdf import pdf_response
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
@@ -243,7 +243,19 @@ def statement_list(request):
         "page": page,
         "page_links": state.page_links(page),
         "columns": [state.column(key, label) for key, label in STATEMENT_COLUMNS],
-        "status_choices": StatementStatus.choices,
+        "filter_bar": None
+        if fragment
+        else FilterBar(
+            action=reverse("billing:statement_list"),
+            target="#statement-table",
+            fields=[
+                FilterField.search(_("搜索客户"), filters.q),
+                FilterField(
+                    "status", _("状态"), value=filters.status, options=StatementStatus.choices
+                ),
+            ],
+            hidden={"sort": state.sort},
+        ),
         "status_colours": STATUS_COLOURS,
     }
     template = "billing/statement_list.html"

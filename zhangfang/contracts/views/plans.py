@@ -25,7 +25,7 @@ from zhangfang.contracts.models import PlanStatus, ServicePlan, ServicePlanVersi
 from zhangfang.contracts.selectors import plans as selectors
 from zhangfang.contracts.services import plans as services
 from zhangfang.core.errors import ConcurrentEditError, DomainError, TransitionNotAllowed
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
 
@@ -112,8 +112,21 @@ def plan_list(request):
         "can_create": can_write_plans(request.user),
     }
     if not fragment:
-        context["statuses"] = PlanStatus.choices
-        context["owners"] = selectors.plan_owner_options(user=request.user)
+        context["filter_bar"] = FilterBar(
+            action=reverse("contracts:plan_list"),
+            target="#plan-table",
+            fields=[
+                FilterField.search(_("客户或方案名称"), filters.q, placeholder=_("输入名称搜索")),
+                FilterField("status", _("状态"), value=filters.status, options=PlanStatus.choices),
+                FilterField(
+                    "owner",
+                    _("负责人"),
+                    value=filters.owner,
+                    options=selectors.plan_owner_options(user=request.user),
+                ),
+            ],
+            hidden={"sort": state.sort},
+        )
     template = "contracts/plan_list.html#table" if fragment else "contracts/plan_list.html"
     return render(request, template, context)
 

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_POST
 from zhangfang.core import calendar as work_calendar
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import rebased_form
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import ListState, options_html, wants_fragment
 from zhangfang.core.roles import Role, has_role
 from zhangfang.leads import prospect_tabs
 from zhangfang.leads.forms.visits import VisitCancelForm, VisitOutcomeForm, VisitPlanForm
@@ -242,14 +241,6 @@ def visit_cancel(request, pk: int):
 # ---------------------------------------------------------------------------------------------
 
 
-def _options_html(options, selected: str):
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if str(value) == selected else "", text) for value, text in options),
-    )
-
-
 def _date_param(request, name: str) -> dt.date | None:
     try:
         return parse_date(request.GET.get(name, "").strip())
@@ -287,10 +278,8 @@ def visit_list(request):
         ],
         "staff_options_html": ""
         if fragment
-        else _options_html(
-            selectors.calendar_staff_options(request.user), str(filters.staff or "")
-        ),
-        "status_options_html": _options_html(VisitStatus.choices, filters.status),
+        else options_html(selectors.calendar_staff_options(request.user), str(filters.staff or "")),
+        "status_options_html": options_html(VisitStatus.choices, filters.status),
     }
     template = "leads/visit_list.html"
     return render(request, f"{template}#table" if fragment else template, context)
@@ -358,7 +347,7 @@ def visit_calendar(request):
         "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
         "weekdays": WEEKDAYS,
         "staff_id": staff_id,
-        "staff_options_html": _options_html(options, str(staff_id)),
+        "staff_options_html": options_html(options, str(staff_id)),
         "anchor": anchor,
         "visit_count": len(visits),
         "previous_query": query(date=previous.isoformat()),
