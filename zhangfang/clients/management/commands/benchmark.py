@@ -156,8 +156,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ledger-months",
             type=int,
-            default=33,
-            help="months of fee history (33 gives about 400,000 ledger entries for 10,000 clients)",
+            default=34,
+            help="months of fee history (34 gives about 400,000 ledger entries for 10,000 clients)",
         )
         parser.add_argument("--databases", default="sqlite,postgres")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
