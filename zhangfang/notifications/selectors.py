@@ -16,3 +16,8 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
 
 def unread_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_get(*, user, pk: int) -> Notification | None:
+    """One of ``user``'s own messages (None for anyone else's, as for a missing one)."""
+    return Notification.objects.filter(recipient=user, pk=pk).first()

@@ -58,3 +58,24 @@ def test_email_copy_is_sent_after_commit_when_mail_is_configured(
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipients=[user], title="新线索", body="华为技术有限公司")
     assert [m.to for m in mailoutbox] == [["sales@example.com"]]
+
+
+def test_following_a_message_marks_it_read_and_goes_to_its_page(client):
+    user, other = UserFactory(roles=["sales"]), UserFactory(roles=["sales"])
+    (message,) = notify(recipients=[user], title="合同已批准", url="/contracts/7/")
+    (outside,) = notify(recipients=[user], title="外链", url="https://evil.example/")
+    (theirs,) = notify(recipients=[other], title="别人的通知", url="/contracts/8/")
+    client.force_login(user)
+    inbox = client.get(reverse("notifications:inbox")).text
+    assert reverse("notifications:open", args=[message.pk]) in inbox
+    response = client.get(reverse("notifications:open", args=[message.pk]))
+    assert response.status_code == 302 and response["Location"] == "/contracts/7/"
+    message.refresh_from_db()
+    assert message.read_at is not None
+    # A link off the site is not followed; someone else's message is not there at all.
+    assert client.get(reverse("notifications:open", args=[outside.pk]))["Location"] == reverse(
+        "notifications:inbox"
+    )
+    assert client.get(reverse("notifications:open", args=[theirs.pk])).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
