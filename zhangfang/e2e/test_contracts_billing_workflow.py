@@ -143,6 +143,13 @@ def heading(page: Page):
     return page.get_by_role("heading", level=1)
 
 
+def arrive(page: Page, title: str) -> None:
+    """Wait for the page titled ``title`` and for its scripts: the heading shows while the page
+    is still loading, and a control typed into before htmx has started would not refresh."""
+    expect(heading(page)).to_have_text(title)
+    page.wait_for_load_state("load")
+
+
 def switch_user(page: Page, login, current_name: str, username: str) -> None:
     """Log ``current_name`` out through the user menu, then log ``username`` in."""
     page.get_by_role("button", name=current_name).click()
@@ -156,7 +163,7 @@ def open_notification(page: Page, title: str) -> None:
     bell = page.locator(".zf-topbar").get_by_role("link", name="通知")
     expect(bell.locator(".badge")).to_be_visible()
     bell.click()
-    expect(heading(page)).to_have_text("通知")
+    arrive(page, "通知")
     page.locator("#notification-list").get_by_role("link", name=title).click()
 
 
@@ -187,7 +194,7 @@ def test_quote_to_settled_statement(
     # --- 1. The salesperson prices the client's needs ----------------------------------------
     login("sales1")
     page.locator("#zf-sidebar").get_by_role("link", name="报价计算").click()
-    expect(heading(page)).to_have_text("报价计算")
+    arrive(page, "报价计算")
     result = page.locator("#quote-result")
     # The page opens priced with typical needs: a small taxpayer paying monthly, with 建账费.
     expect(result).to_contain_text("每期（按月付，1 个月）")
@@ -218,11 +225,11 @@ def test_quote_to_settled_statement(
 
     # --- ... turns the quote into a service plan for the client -------------------------------
     result.get_by_role("link", name="用此报价创建服务方案").click()
-    expect(heading(page)).to_have_text("新建服务方案：选择客户")
+    arrive(page, "新建服务方案：选择客户")
     page.get_by_label("客户名称、拼音或统一社会信用代码").fill("云图")
     page.locator("#client-results").get_by_role("link", name=re.compile(COMPANY)).click()
 
-    expect(heading(page)).to_have_text("新建服务方案")
+    arrive(page, "新建服务方案")
     expect(page.locator("main")).to_contain_text(f"客户：{COMPANY}")
     # The quote's figures came along.
     expect(page.get_by_label("月凭证量（张）")).to_have_value(str(MONTHLY_VOUCHERS))
@@ -276,7 +283,7 @@ def test_quote_to_settled_statement(
     expect(accepted).to_contain_text(f"（答复人：{CONTACT}")
     accepted.get_by_role("link", name="起草合同").click()
 
-    expect(heading(page)).to_have_text("起草合同")
+    arrive(page, "起草合同")
     expect(page.get_by_label("客户已接受的服务方案")).to_have_value(re.compile(r"^\d+$"))
     expect(page.get_by_label("客户已接受的服务方案").locator("option:checked")).to_contain_text(
         f"{COMPANY} — {PLAN_TITLE} 第 1 版（{rmb(term_total)}）"
@@ -311,7 +318,7 @@ def test_quote_to_settled_statement(
     page.get_by_role("link", name=number).click()
     expect(page).to_have_url(contract_url)
     page.locator("header").get_by_role("link", name="审核").click()
-    expect(heading(page)).to_have_text(f"审核合同 {number}")
+    arrive(page, f"审核合同 {number}")
     expect(page.locator("main")).to_contain_text(f"合同总额 {rmb(term_total)}")
     page.get_by_label("批准").check()
     page.get_by_label("审核意见").fill("条款与服务方案一致，同意。")
@@ -328,7 +335,7 @@ def test_quote_to_settled_statement(
     open_notification(page, f"合同已批准：{number}，请与客户签署。")
     expect(page).to_have_url(contract_url)
     page.locator("header").get_by_role("link", name="登记签署").click()
-    expect(heading(page)).to_have_text(f"登记签署 {number}")
+    arrive(page, f"登记签署 {number}")
     expect(page.get_by_label("签署日期")).to_have_value(f"{today:%Y-%m-%d}")
     scan = tmp_path / "signed-contract.pdf"
     scan.write_bytes(SCAN_PDF)
@@ -347,7 +354,7 @@ def test_quote_to_settled_statement(
     open_notification(page, f"合同已签署：{number} {COMPANY}")
     expect(page).to_have_url(contract_url)
     page.locator("#zf-sidebar").get_by_role("link", name="账单", exact=True).click()
-    expect(heading(page)).to_have_text("账单")
+    arrive(page, "账单")
     set_marker(page)
     page.locator("#id_q").fill(SHORT_NAME)
     expect(page).to_have_url(re.compile(r"[?&]q="))
@@ -372,7 +379,7 @@ def test_quote_to_settled_statement(
     first_quarter.get_by_role("link").click()
     expect(heading(page)).to_contain_text("未收款")
     page.locator("header").get_by_role("link", name="登记收款").click()
-    expect(heading(page)).to_have_text("登记收款")
+    arrive(page, "登记收款")
     expect(page.locator("main")).to_contain_text(f"客户：{COMPANY}")
     page.get_by_label("收款方式").select_option(label="银行转账")
     page.get_by_label("收款金额（元）").fill(f"{first_bills:.2f}")
@@ -391,7 +398,7 @@ def test_quote_to_settled_statement(
 
     # --- ... and prints the receipt: figures and capitals agree --------------------------------
     page.get_by_role("link", name="打印收据").click()
-    expect(heading(page)).to_have_text("收　据")
+    arrive(page, "收　据")
     expect(page.locator(".zf-receipt-figure")).to_have_text(rmb(first_bills))
     expect(page.locator(".zf-receipt-upper")).to_have_text("人民币壹仟伍佰元整")
     receipt = page.locator("main")
