@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zhangfang.clients import permissions, selectors
 from zhangfang.clients.forms import TEAM_ROLE_FIELDS
 from zhangfang.clients.models import Client, ClientStatus, ImportanceTier, Industry, TaxpayerType
-from zhangfang.core.listing import ListState, options_html
+from zhangfang.core.listing import FilterBar, FilterField, ListState, options_html
 
 PAGE_SIZE = 25
 
@@ -64,19 +65,33 @@ def filtered_clients(request, *, table_row_only: bool = False):
     return state, filters, queryset
 
 
-def _filter_selects(filters: selectors.ClientFilters, team: list) -> list[dict]:
-    option_lists = [
-        ("status", _("状态"), ClientStatus.choices, filters.status),
-        ("taxpayer_type", _("纳税人类型"), TaxpayerType.choices, filters.taxpayer_type),
-        ("industry", _("行业"), Industry.choices, filters.industry),
-        ("tier", _("重要程度"), ImportanceTier.choices, filters.tier),
-        ("staff", _("服务人员"), team, str(filters.staff or "")),
-        ("department", _("部门"), selectors.department_options(), str(filters.department or "")),
-    ]
-    return [
-        {"name": name, "label": label, "options_html": options_html(options, selected)}
-        for name, label, options, selected in option_lists
-    ]
+def _filter_bar(filters: selectors.ClientFilters, state: ListState, team: list) -> FilterBar:
+    return FilterBar(
+        action=reverse("clients:list"),
+        target="#client-table",
+        fields=[
+            FilterField.search(
+                _("搜索"), filters.q, placeholder=_("名称、简称、拼音、信用代码、联系人、手机")
+            ),
+            FilterField("status", _("状态"), value=filters.status, options=ClientStatus.choices),
+            FilterField(
+                "taxpayer_type",
+                _("纳税人类型"),
+                value=filters.taxpayer_type,
+                options=TaxpayerType.choices,
+            ),
+            FilterField("industry", _("行业"), value=filters.industry, options=Industry.choices),
+            FilterField("tier", _("重要程度"), value=filters.tier, options=ImportanceTier.choices),
+            FilterField("staff", _("服务人员"), value=filters.staff or "", options=team),
+            FilterField(
+                "department",
+                _("部门"),
+                value=filters.department or "",
+                options=selectors.department_options(),
+            ),
+        ],
+        hidden={"sort": state.sort},
+    )
 
 
 def client_list_context(request, *, fragment: bool) -> dict:
@@ -100,7 +115,7 @@ def client_list_context(request, *, fragment: bool) -> dict:
         "state": state,
         "filters": filters,
         "filters_active": filters_active,
-        "selects": [] if fragment else _filter_selects(filters, team),
+        "filter_bar": None if fragment else _filter_bar(filters, state, team),
         "columns": [
             {**state.column(key, label), "optional": optional} for key, label, optional in COLUMNS
         ],

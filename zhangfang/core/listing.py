@@ -48,6 +48,7 @@ The API is deliberately small and stable: :func:`wants_fragment`,
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,7 +230,12 @@ class FilterField:
     """One control of a list page's filter bar, drawn by ``core/_filter_bar.html``.
 
     ``kind`` is ``search``, ``select`` (with ``options``, an empty first option "全部"),
-    ``month``, ``date``, ``number`` or ``check`` (a checkbox sending ``check_value``).
+    ``month``, ``date``, ``number``, ``check`` (a checkbox sending ``check_value``) or ``radio``
+    (a row of buttons, one per option and one always chosen: for two or three views of a list;
+    each button's id is ``id_<name>_<value>``). A ``number`` accepts ``min_value`` to
+    ``max_value`` (``None``: no bound).
+    ``value`` may be a ``datetime.date`` (a parsed filter): it is written as ``YYYY-MM-DD``,
+    the form a ``date`` input reads; ``None`` is written as empty.
     """
 
     name: str
@@ -240,10 +246,27 @@ class FilterField:
     placeholder: Any = ""
     width: str = "col-6 col-md-2 col-xl"
     check_value: str = "1"
+    min_value: int | None = 1
+    max_value: int | None = None
 
     @property
     def dom_id(self) -> str:
         return f"id_{self.name}"
+
+    @property
+    def input_value(self) -> str:
+        """The ``value`` attribute of an input (not localized: a browser reads ISO dates)."""
+        if self.value is None:
+            return ""
+        if isinstance(self.value, dt.date):
+            return self.value.isoformat()
+        return str(self.value)
+
+    @property
+    def radio_options(self) -> list[tuple[str, Any, bool]]:
+        """``(value, label, checked)`` of each button of a ``radio`` field."""
+        chosen = self.input_value
+        return [(str(value), text, str(value) == chosen) for value, text in self.options]
 
     @property
     def options_html(self) -> SafeString:
@@ -265,9 +288,15 @@ SEARCH_WIDTH = "col-12 col-md-4 col-xl-3"
 @dataclass(frozen=True)
 class FilterBar:
     """What ``core/_filter_bar.html`` needs: where the form goes, which element htmx swaps, the
-    controls, and hidden values to carry (the sort, a client the list was opened for)."""
+    controls, and hidden values to carry (the sort, a client the list was opened for).
+
+    ``submit_label`` shows a submit button with that label at all times (a page that wants an
+    explicit 搜索 or 筛选 button); by default the button is only shown without JavaScript, since
+    every change already refreshes the list.
+    """
 
     action: str
     target: str
     fields: Sequence[FilterField]
     hidden: Mapping[str, Any] = field(default_factory=dict)
+    submit_label: Any = ""

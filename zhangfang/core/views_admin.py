@@ -3,6 +3,8 @@ the audit log. Administrators only; every write goes through ``core.services``."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +24,7 @@ from zhangfang.core.admin_forms import (
     object_type_labels,
     parse_year,
 )
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.models import CalendarDay
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
@@ -265,5 +267,33 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     }
     if wants_fragment(request):
         return render(request, "core/admin/audit_log.html#table", context)
-    context["filter_form"] = filter_form
+    context["filter_bar"] = _audit_filter_bar(filter_form, filters)
     return render(request, "core/admin/audit_log.html", context)
+
+
+def _audit_filter_bar(form: AuditFilterForm, filters: dict[str, Any]) -> FilterBar:
+    """The audit log's bar; its options are the form's (already read to check the values)."""
+
+    def options(name: str) -> list:
+        return [(value, label) for value, label in form.fields[name].choices if value != ""]
+
+    def select(name: str) -> FilterField:
+        return FilterField(
+            name, form.fields[name].label, value=filters.get(name, ""), options=options(name)
+        )
+
+    def date(name: str) -> FilterField:
+        return FilterField(name, form.fields[name].label, "date", filters.get(name))
+
+    return FilterBar(
+        action=reverse("core:audit_log"),
+        target="#audit-table",
+        fields=[
+            select("actor"),
+            select("action"),
+            select("object_type"),
+            FilterField.search(form.fields["q"].label, filters.get("q", "")),
+            date("date_from"),
+            date("date_to"),
+        ],
+    )

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import DomainError
 from zhangfang.core.forms import add_service_error
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
 from zhangfang.core.selectors import audit_history_for
@@ -50,17 +51,6 @@ DEPARTMENT_COLUMNS = [
 _ACTIVE_VALUES = {"1": True, "0": False}
 
 
-def _select(name: str, label, options, selected: str) -> dict:
-    return {
-        "name": name,
-        "label": label,
-        "options": [
-            {"value": str(value), "label": text, "selected": str(value) == selected}
-            for value, text in options
-        ],
-    }
-
-
 def _get_user(pk: int):
     user = selectors.user_get(pk=pk)
     if user is None:
@@ -94,21 +84,27 @@ def user_list(request: HttpRequest) -> HttpResponse:
     }
     if wants_fragment(request):
         return render(request, "staff/user_list.html#table", context)
-    context["selects"] = [
-        _select(
-            "department",
-            _("部门"),
-            selectors.department_options().values_list("pk", "name"),
-            str(department or ""),
-        ),
-        _select("role", _("角色"), Role.choices, role),
-        _select(
-            "active",
-            _("状态"),
-            [("1", _("在职")), ("0", _("已停用"))],
-            "" if active is None else str(int(active)),
-        ),
-    ]
+    context["filter_bar"] = FilterBar(
+        action=reverse("staff:user_list"),
+        target="#user-table",
+        fields=[
+            FilterField.search(_("搜索"), state.q, placeholder=_("姓名、用户名、手机号")),
+            FilterField(
+                "department",
+                _("部门"),
+                value=department or "",
+                options=selectors.department_options().values_list("pk", "name"),
+            ),
+            FilterField("role", _("角色"), value=role, options=Role.choices),
+            FilterField(
+                "active",
+                _("状态"),
+                value="" if active is None else str(int(active)),
+                options=[("1", _("在职")), ("0", _("已停用"))],
+            ),
+        ],
+        hidden={"sort": state.sort},
+    )
     return render(request, "staff/user_list.html", context)
 
 
@@ -211,15 +207,25 @@ def department_list(request: HttpRequest) -> HttpResponse:
         "page_links": state.page_links(page),
         "columns": [state.column(key, label) for key, label in DEPARTMENT_COLUMNS],
         "filters_active": bool(state.q or active is not None),
-        "active_select": _select(
-            "active",
-            _("状态"),
-            [("1", _("启用")), ("0", _("已停用"))],
-            "" if active is None else str(int(active)),
-        ),
     }
+    fragment = wants_fragment(request)
+    if not fragment:
+        context["filter_bar"] = FilterBar(
+            action=reverse("staff:department_list"),
+            target="#department-table",
+            fields=[
+                FilterField.search(_("搜索"), state.q, placeholder=_("部门名称")),
+                FilterField(
+                    "active",
+                    _("状态"),
+                    value="" if active is None else str(int(active)),
+                    options=[("1", _("启用")), ("0", _("已停用"))],
+                ),
+            ],
+            hidden={"sort": state.sort},
+        )
     template = "staff/department_list.html"
-    return render(request, f"{template}#table" if wants_fragment(request) else template, context)
+    return render(request, f"{template}#table" if fragment else template, context)
 
 
 @role_required(Role.ADMIN)

@@ -21,7 +21,7 @@ from zhangfang.contracts.selectors import prices as selectors
 from zhangfang.contracts.services import prices as services
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import add_service_error, rebased_form
-from zhangfang.core.listing import wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
 
@@ -48,6 +48,7 @@ def _payment_term_or_404(pk: int):
 
 
 def fee_item_list(request):
+    fragment = wants_fragment(request)
     filter_form = PriceListFilterForm(request.GET)
     view, on = filter_form.filters()
     context = {
@@ -56,9 +57,26 @@ def fee_item_list(request):
         "on": on,
         "today": timezone.localdate(),
         "can_edit": has_role(request.user, *PRICE_KEEPERS),
+        "filter_bar": None
+        if fragment
+        else FilterBar(
+            action=reverse("contracts:fee_item_list"),
+            target="#fee-item-table",
+            fields=[
+                FilterField(
+                    "view",
+                    filter_form.fields["view"].label,
+                    "radio",
+                    view,
+                    options=filter_form.fields["view"].choices,
+                    width="col-12 col-md-auto",
+                ),
+                FilterField("on", filter_form.fields["on"].label, "date", on),
+            ],
+        ),
     }
     template = "contracts/fee_item_list.html"
-    return render(request, f"{template}#table" if wants_fragment(request) else template, context)
+    return render(request, f"{template}#table" if fragment else template, context)
 
 
 @keepers_only

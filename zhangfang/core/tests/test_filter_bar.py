@@ -1,5 +1,7 @@
 """The shared filter bar of list pages: every kind of control, state kept, values escaped."""
 
+import datetime as dt
+
 from django.template.loader import render_to_string
 
 from zhangfang.core.listing import FilterBar, FilterField, options_html
@@ -42,3 +44,62 @@ def test_each_control_is_labelled_and_keeps_its_value():
 def test_option_labels_and_values_are_escaped():
     html = options_html([("<x>", "A & B")], "<x>")
     assert html == '<option value="&lt;x&gt;" selected>A &amp; B</option>'
+
+
+def test_a_date_value_is_written_as_an_iso_date():
+    bar = FilterBar(
+        action="/leads/visits/",
+        target="#visit-table",
+        fields=[
+            FilterField("date_from", "开始日期", "date", dt.date(2026, 3, 5)),
+            FilterField("date_to", "结束日期", "date", None),
+        ],
+    )
+    html = render_to_string("core/_filter_bar.html", {"bar": bar})
+    assert 'type="date" id="id_date_from" name="date_from" value="2026-03-05"' in html
+    assert 'type="date" id="id_date_to" name="date_to" value=""' in html
+
+
+def test_the_submit_button_shows_only_without_javascript_unless_labelled():
+    assert "<noscript><button" in _bar()
+    bar = FilterBar(
+        action="/leads/research/notes/",
+        target="#note-list",
+        fields=[FilterField.search("搜索", "")],
+        submit_label="筛选",
+    )
+    html = render_to_string("core/_filter_bar.html", {"bar": bar})
+    assert "<noscript>" not in html
+    assert '<button class="btn btn-outline-primary" type="submit">筛选</button>' in html
+
+
+def test_a_radio_field_is_a_row_of_buttons_with_one_checked():
+    bar = FilterBar(
+        action="/contracts/prices/",
+        target="#fee-item-table",
+        fields=[
+            FilterField(
+                "view", "范围", "radio", "all", options=[("current", "当前有效"), ("all", "全部")]
+            )
+        ],
+    )
+    html = render_to_string("core/_filter_bar.html", {"bar": bar})
+    assert '<div class="btn-group" role="group" aria-label="范围">' in html
+    assert 'name="view" id="id_view_current" value="current">' in html
+    assert 'name="view" id="id_view_all" value="all" checked>' in html
+    assert '<label class="btn btn-outline-primary" for="id_view_all">全部</label>' in html
+    assert "<select" not in html
+
+
+def test_a_number_has_bounds_from_one_by_default():
+    bar = FilterBar(
+        action="/leads/prospects/",
+        target="#prospect-table",
+        fields=[
+            FilterField("months", "月", "number", 3),
+            FilterField("score_min", "评分≥", "number", 0, min_value=0, max_value=100),
+        ],
+    )
+    html = render_to_string("core/_filter_bar.html", {"bar": bar})
+    assert 'id="id_months" name="months" value="3" min="1">' in html
+    assert 'id="id_score_min" name="score_min" value="0" min="0" max="100">' in html

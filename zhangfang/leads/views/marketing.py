@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhangfang.clients.selectors import clients_visible_to
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import rebased_form
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
 from zhangfang.leads.forms.marketing import (
@@ -238,8 +238,26 @@ def activity_list(request):
         "page_links": state.page_links(page),
         "filters": filters,
         "filters_active": any(filters.values()),
-        "kinds": ActivityKind.choices,
-        "channels": [] if fragment else list(selectors.active_channels().values_list("pk", "name")),
+        "filter_bar": None
+        if fragment
+        else FilterBar(
+            action=reverse("leads:activity_list"),
+            target="#activity-table",
+            fields=[
+                FilterField(
+                    "kind", _("类型"), value=filters["kind"] or "", options=ActivityKind.choices
+                ),
+                FilterField(
+                    "channel",
+                    _("渠道"),
+                    value=filters["channel"] or "",
+                    options=list(selectors.active_channels().values_list("pk", "name")),
+                ),
+                FilterField("date_from", _("从"), "date", filters["date_from"]),
+                FilterField("date_to", _("至"), "date", filters["date_to"]),
+            ],
+            hidden={"sort": state.sort},
+        ),
         "columns": [
             state.column("name", _("活动名称")),
             state.column("", _("类型")),
@@ -344,7 +362,6 @@ def partner_list(request):
         "page_links": state.page_links(page),
         "filters": filters,
         "filters_active": any(filters.values()),
-        "kinds": PartnerKind.choices,
         "columns": [
             state.column("name", _("合作机构")),
             state.column("kind", _("类型")),
@@ -354,8 +371,27 @@ def partner_list(request):
             state.column("", _("状态")),
         ],
     }
+    fragment = wants_fragment(request)
+    if not fragment:
+        context["filter_bar"] = FilterBar(
+            action=reverse("leads:partner_list"),
+            target="#partner-table",
+            fields=[
+                FilterField.search(
+                    _("搜索"), filters["q"], placeholder=_("机构名称、联系人、手机")
+                ),
+                FilterField("kind", _("类型"), value=filters["kind"], options=PartnerKind.choices),
+                FilterField(
+                    "active",
+                    _("状态"),
+                    value=filters["active"],
+                    options=[("1", _("合作中")), ("0", _("已停止"))],
+                ),
+            ],
+            hidden={"sort": state.sort},
+        )
     template = "leads/partner_list.html"
-    return render(request, f"{template}#table" if wants_fragment(request) else template, context)
+    return render(request, f"{template}#table" if fragment else template, context)
 
 
 def _partner_or_404(pk: int):

@@ -19,7 +19,7 @@ from zhangfang.core import audit
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.excel import XLSX, xlsx_response
 from zhangfang.core.forms import rebased_form
-from zhangfang.core.listing import ListState, options_html, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
 from zhangfang.core.validators import format_mobile
@@ -87,20 +87,53 @@ COLUMNS = [
 ]
 
 
-def _filter_selects(filters: selectors.ProspectFilters, *, with_stage: bool) -> list[dict]:
-    option_lists = [
-        ("owner", _("业务负责人"), selectors.owner_options(), str(filters.owner or "")),
-        ("channel", _("来源渠道"), selectors.channel_options(), str(filters.channel or "")),
-    ]
-    if with_stage:
-        option_lists.append(("stage", _("阶段"), Stage.choices, filters.stage))
-    option_lists.append(
-        ("department", _("部门"), selectors.department_options(), str(filters.department or ""))
+def _filter_bar(
+    filters: selectors.ProspectFilters, *, action: str, target: str, sort: str = ""
+) -> FilterBar:
+    """The bar of the prospect list and of the pipeline board (which has no sort)."""
+
+    def score(name: str, label, value) -> FilterField:
+        return FilterField(
+            name,
+            label,
+            "number",
+            value,
+            width="col-6 col-md-2 col-xl-1",
+            min_value=0,
+            max_value=100,
+        )
+
+    return FilterBar(
+        action=action,
+        target=target,
+        fields=[
+            FilterField.search(
+                _("搜索"), filters.q, placeholder=_("名称、拼音、联系人、电话、信用代码")
+            ),
+            FilterField(
+                "owner",
+                _("业务负责人"),
+                value=filters.owner or "",
+                options=selectors.owner_options(),
+            ),
+            FilterField(
+                "channel",
+                _("来源渠道"),
+                value=filters.channel or "",
+                options=selectors.channel_options(),
+            ),
+            FilterField("stage", _("阶段"), value=filters.stage, options=Stage.choices),
+            FilterField(
+                "department",
+                _("部门"),
+                value=filters.department or "",
+                options=selectors.department_options(),
+            ),
+            score("score_min", _("评分≥"), filters.score_min),
+            score("score_max", _("评分≤"), filters.score_max),
+        ],
+        hidden={"sort": sort},
     )
-    return [
-        {"name": name, "label": label, "options_html": options_html(options, selected)}
-        for name, label, options, selected in option_lists
-    ]
 
 
 def _list_state(request) -> tuple[ListState, selectors.ProspectFilters]:
@@ -119,7 +152,14 @@ def prospect_list(request):
         "page_links": state.page_links(page),
         "state": state,
         "filters": filters,
-        "selects": [] if fragment else _filter_selects(filters, with_stage=True),
+        "filter_bar": None
+        if fragment
+        else _filter_bar(
+            filters,
+            action=reverse("leads:prospect_list"),
+            target="#prospect-table",
+            sort=state.sort,
+        ),
         "columns": [
             {**state.column(key, label), "optional": optional} for key, label, optional in COLUMNS
         ],
@@ -234,7 +274,9 @@ def _board_context(request, params: QueryDict, *, fragment: bool) -> dict:
         "columns": columns,
         "filters": filters,
         "query": query.urlencode(),
-        "selects": [] if fragment else _filter_selects(filters, with_stage=True),
+        "filter_bar": None
+        if fragment
+        else _filter_bar(filters, action=reverse("leads:pipeline_board"), target="#pipeline-board"),
         "loss_reasons": selectors.loss_reason_options(),
         "can_move": has_role(request.user, *PROSPECT_WRITERS),
         "can_create": has_role(request.user, *PROSPECT_WRITERS),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import DomainError
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.leads.forms.referrals import RewardDecisionForm, RewardFilterForm
 from zhangfang.leads.models import RewardStatus
@@ -60,7 +60,6 @@ def reward_ledger(request):
         "page_links": state.page_links(page),
         "filters": filters,
         "filters_active": bool(filters.q or filters.status or filters.date_from or filters.date_to),
-        "statuses": RewardStatus.choices,
         "totals": selectors.ledger_totals(user=request.user, filters=filters),
         "columns": [
             state.column("name", _("推荐客户")),
@@ -71,8 +70,23 @@ def reward_ledger(request):
         ],
         "back": request.get_full_path(),
     }
+    fragment = wants_fragment(request)
+    if not fragment:
+        context["filter_bar"] = FilterBar(
+            action=reverse("leads:reward_ledger"),
+            target="#reward-table",
+            fields=[
+                FilterField.search(_("推荐客户"), filters.q),
+                FilterField(
+                    "status", _("状态"), value=filters.status, options=RewardStatus.choices
+                ),
+                FilterField("date_from", _("提出日期从"), "date", filters.date_from),
+                FilterField("date_to", _("至"), "date", filters.date_to),
+            ],
+            hidden={"sort": state.sort},
+        )
     template = "leads/reward_ledger.html"
-    return render(request, f"{template}#table" if wants_fragment(request) else template, context)
+    return render(request, f"{template}#table" if fragment else template, context)
 
 
 def _reward_or_404(request, pk: int):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import rebased_form
-from zhangfang.core.listing import ListState, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.selectors import audit_history_for
 from zhangfang.leads.forms.research import CompetitorForm, MarketNoteForm, price_formset
@@ -63,6 +63,17 @@ def competitor_list(request):
     }
     if wants_fragment(request):
         return render(request, "leads/research_competitor_list.html#table", context)
+    context["filter_bar"] = FilterBar(
+        action=reverse("leads:research_competitor_list"),
+        target="#competitor-table",
+        fields=[
+            FilterField.search(
+                _("搜索"), state.q, placeholder=_("名称、服务内容、收费项目、信息来源")
+            )
+        ],
+        hidden={"sort": state.sort},
+        submit_label=_("搜索"),
+    )
     return render(request, "leads/research_competitor_list.html", context)
 
 
@@ -199,13 +210,20 @@ def note_list(request):
         "state": state,
         "page": page,
         "page_links": state.page_links(page),
-        "q": state.q,
-        "date_from": date_from,
-        "date_to": date_to,
         "filters_active": bool(state.q or date_from or date_to),
     }
     if wants_fragment(request):
         return render(request, "leads/research_note_list.html#notes", context)
+    context["filter_bar"] = FilterBar(
+        action=reverse("leads:research_note_list"),
+        target="#note-list",
+        fields=[
+            FilterField.search(_("搜索"), state.q, placeholder=_("标题或内容")),
+            FilterField("from", _("日期从"), "date", date_from),
+            FilterField("to", _("日期至"), "date", date_to),
+        ],
+        submit_label=_("筛选"),
+    )
     return render(request, "leads/research_note_list.html", context)
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from zhangfang.core import calendar as work_calendar
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import rebased_form
-from zhangfang.core.listing import ListState, options_html, wants_fragment
+from zhangfang.core.listing import FilterBar, FilterField, ListState, options_html, wants_fragment
 from zhangfang.core.roles import Role, has_role
 from zhangfang.leads import prospect_tabs
 from zhangfang.leads.forms.visits import VisitCancelForm, VisitOutcomeForm, VisitPlanForm
@@ -276,10 +276,24 @@ def visit_list(request):
             state.column("", _("拜访人员")),
             state.column("", _("状态")),
         ],
-        "staff_options_html": ""
+        "filter_bar": None
         if fragment
-        else options_html(selectors.calendar_staff_options(request.user), str(filters.staff or "")),
-        "status_options_html": options_html(VisitStatus.choices, filters.status),
+        else FilterBar(
+            action=reverse("leads:visit_list"),
+            target="#visit-table",
+            fields=[
+                FilterField(
+                    "staff",
+                    _("拜访人员"),
+                    value=filters.staff or "",
+                    options=selectors.calendar_staff_options(request.user),
+                ),
+                FilterField("status", _("状态"), value=filters.status, options=VisitStatus.choices),
+                FilterField("date_from", _("开始日期"), "date", filters.date_from),
+                FilterField("date_to", _("结束日期"), "date", filters.date_to),
+            ],
+            hidden={"sort": state.sort},
+        ),
     }
     template = "leads/visit_list.html"
     return render(request, f"{template}#table" if fragment else template, context)
