@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 
 
@@ -73,3 +76,41 @@ def add_service_error(form, exc: Exception) -> None:
             form.add_error(field if field in form.fields else None, errors)
         return
     form.add_error(None, exc)
+
+
+def save_edit(
+    request,
+    form,
+    context: dict,
+    *,
+    save: Callable[[int | None], Any],
+    reload: Callable[[], Any],
+    error_field: str | None = None,
+) -> bool:
+    """The POST half of an edit page under optimistic locking; True when the record was saved.
+
+    ``save(expected_version)`` calls the service. When someone else saved first, the form is
+    re-based on the current record (``reload()``) with the user's input kept and
+    ``context["conflict"]`` set; a refusal is shown on the form, beside its field (or
+    ``error_field``, e.g. the name a duplicate clashes on).
+    """
+    if request.method != "POST" or not form.is_valid():
+        return False
+    from zhangfang.core.errors import ConcurrentEditError, DomainError
+
+    try:
+        save(form.cleaned_data.get("version"))
+    except ConcurrentEditError as error:
+        current = reload()
+        context["form"] = rebased_form(
+            type(form), request, version=current.version, instance=current
+        )
+        context["conflict"] = error.message
+        return False
+    except DomainError as error:
+        if error.field is None and error_field is not None:
+            form.add_error(error_field, error.message)
+        else:
+            add_service_error(form, error)
+        return False
+    return True

@@ -20,7 +20,7 @@ from zhangfang.contracts.forms.prices import (
 from zhangfang.contracts.selectors import prices as selectors
 from zhangfang.contracts.services import prices as services
 from zhangfang.core.errors import ConcurrentEditError, DomainError
-from zhangfang.core.forms import add_service_error, rebased_form
+from zhangfang.core.forms import add_service_error, rebased_form, save_edit
 from zhangfang.core.listing import FilterBar, FilterField, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
@@ -98,25 +98,17 @@ def fee_item_edit(request, pk: int):
     item = _fee_item_or_404(pk)
     form = FeeItemForm(request.POST or None, instance=item)
     context = {"form": form, "item": item}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.fee_item_update(
-                item=item,
-                data=form.fee_item_data(),
-                expected_version=form.cleaned_data.get("version"),
-                by=request.user,
-            )
-        except ConcurrentEditError as error:
-            current = _fee_item_or_404(pk)
-            context["form"] = rebased_form(
-                FeeItemForm, request, version=current.version, instance=current
-            )
-            context["conflict"] = error.message
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("收费项目已保存。"))
-            return redirect("contracts:fee_item_list")
+    if save_edit(
+        request,
+        form,
+        context,
+        save=lambda version: services.fee_item_update(
+            item=item, data=form.fee_item_data(), expected_version=version, by=request.user
+        ),
+        reload=lambda: _fee_item_or_404(pk),
+    ):
+        messages.success(request, _("收费项目已保存。"))
+        return redirect("contracts:fee_item_list")
     return render(request, "contracts/fee_item_form.html", context)
 
 
@@ -198,25 +190,17 @@ def payment_term_edit(request, pk: int):
     term = _payment_term_or_404(pk)
     form = PaymentTermForm(request.POST or None, instance=term)
     context = {"form": form, "term": term}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.payment_term_update(
-                term=term,
-                data=form.payment_term_data(),
-                expected_version=form.cleaned_data.get("version"),
-                by=request.user,
-            )
-        except ConcurrentEditError as error:
-            current = _payment_term_or_404(pk)
-            context["form"] = rebased_form(
-                PaymentTermForm, request, version=current.version, instance=current
-            )
-            context["conflict"] = error.message
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("付款方式已保存。"))
-            return redirect("contracts:payment_term_list")
+    if save_edit(
+        request,
+        form,
+        context,
+        save=lambda version: services.payment_term_update(
+            term=term, data=form.payment_term_data(), expected_version=version, by=request.user
+        ),
+        reload=lambda: _payment_term_or_404(pk),
+    ):
+        messages.success(request, _("付款方式已保存。"))
+        return redirect("contracts:payment_term_list")
     return render(request, "contracts/payment_term_form.html", context)
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhangfang.clients.selectors import clients_visible_to
-from zhangfang.core.errors import ConcurrentEditError, DomainError
-from zhangfang.core.forms import rebased_form
+from zhangfang.core.errors import DomainError
+from zhangfang.core.forms import save_edit
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
@@ -321,25 +321,17 @@ def activity_edit(request, pk: int):
     activity = _activity_or_404(pk)
     form = ActivityForm(request.POST or None, instance=activity)
     context = {"form": form, "activity": activity}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.activity_update(
-                activity=activity,
-                data=form.activity_data(),
-                expected_version=form.cleaned_data.get("version"),
-                by=request.user,
-            )
-        except ConcurrentEditError as error:
-            current = _activity_or_404(pk)
-            context["form"] = rebased_form(
-                ActivityForm, request, version=current.version, instance=current
-            )
-            context["conflict"] = error.message
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("市场活动已保存。"))
-            return redirect("leads:activity_detail", pk=activity.pk)
+    if save_edit(
+        request,
+        form,
+        context,
+        save=lambda version: services.activity_update(
+            activity=activity, data=form.activity_data(), expected_version=version, by=request.user
+        ),
+        reload=lambda: _activity_or_404(pk),
+    ):
+        messages.success(request, _("市场活动已保存。"))
+        return redirect("leads:activity_detail", pk=activity.pk)
     return render(request, "leads/activity_form.html", context)
 
 
@@ -442,25 +434,18 @@ def partner_edit(request, pk: int):
     partner = _partner_or_404(pk)
     form = PartnerForm(request.POST or None, instance=partner)
     context = {"form": form, "partner": partner}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.partner_update(
-                partner=partner,
-                data=form.partner_data(),
-                expected_version=form.cleaned_data.get("version"),
-                by=request.user,
-            )
-        except ConcurrentEditError as error:
-            current = _partner_or_404(pk)
-            context["form"] = rebased_form(
-                PartnerForm, request, version=current.version, instance=current
-            )
-            context["conflict"] = error.message
-        except DomainError as error:
-            form.add_error("name", error.message)
-        else:
-            messages.success(request, _("合作机构信息已保存。"))
-            return redirect("leads:partner_detail", pk=partner.pk)
+    if save_edit(
+        request,
+        form,
+        context,
+        save=lambda version: services.partner_update(
+            partner=partner, data=form.partner_data(), expected_version=version, by=request.user
+        ),
+        reload=lambda: _partner_or_404(pk),
+        error_field="name",
+    ):
+        messages.success(request, _("合作机构信息已保存。"))
+        return redirect("leads:partner_detail", pk=partner.pk)
     return render(request, "leads/partner_form.html", context)
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhangfang.core.errors import ConcurrentEditError, DomainError
-from zhangfang.core.forms import rebased_form
+from zhangfang.core.forms import save_edit
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.selectors import audit_history_for
@@ -96,25 +96,21 @@ def competitor_edit(request, pk: int):
     competitor = _competitor_or_404(pk)
     form = CompetitorForm(request.POST or None, instance=competitor)
     context = {"form": form, "competitor": competitor}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.competitor_update(
-                competitor=competitor,
-                data=form.competitor_data(),
-                expected_version=form.cleaned_data.get("version"),
-                by=request.user,
-            )
-        except ConcurrentEditError as error:
-            current = _competitor_or_404(pk)
-            context["form"] = rebased_form(
-                CompetitorForm, request, version=current.version, instance=current
-            )
-            context["conflict"] = error.message
-        except DomainError as error:
-            form.add_error("name", error.message)
-        else:
-            messages.success(request, _("竞争对手信息已保存。"))
-            return redirect("leads:research_competitor_detail", pk=pk)
+    if save_edit(
+        request,
+        form,
+        context,
+        save=lambda version: services.competitor_update(
+            competitor=competitor,
+            data=form.competitor_data(),
+            expected_version=version,
+            by=request.user,
+        ),
+        reload=lambda: _competitor_or_404(pk),
+        error_field="name",
+    ):
+        messages.success(request, _("竞争对手信息已保存。"))
+        return redirect("leads:research_competitor_detail", pk=pk)
     return render(request, "leads/research_competitor_form.html", context)
 
 
