@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "zhangfang.leads",
     "zhangfang.contracts",
     "zhangfang.billing",
+    "zhangfang.delivery",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,5 @@ urlpatterns = [
     path("leads/", include("zhangfang.leads.urls")),
     path("contracts/", include("zhangfang.contracts.urls")),
     path("billing/", include("zhangfang.billing.urls")),
+    path("delivery/", include("zhangfang.delivery.urls")),
 ]

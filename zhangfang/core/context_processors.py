@@ -71,6 +71,17 @@ NAVIGATION = [
         ],
     ),
     (
+        _("客户服务"),
+        [
+            (_("客户需求"), "delivery:request_list", None),
+            (
+                _("响应及时率"),
+                "delivery:request_timeliness",
+                {Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+        ],
+    ),
+    (
         _("合同与收费"),
         [
             (_("收费标准"), "contracts:fee_item_list", None),

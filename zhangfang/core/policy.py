@@ -152,17 +152,6 @@ register(
         help_text=gettext_lazy("每个工作日计时到此时为止。"),
     ),
     PolicyValue(
-        "request_response_hours",
-        gettext_lazy("客户需求响应时限"),
-        "int",
-        4,
-        unit=gettext_lazy("工作小时"),
-        clause="三（三）1",
-        minimum=1,
-        maximum=240,
-        help_text=gettext_lazy("客服人员接到客户需求后，须在此时限内给予响应。"),
-    ),
-    PolicyValue(
         "satisfaction_target_percent",
         gettext_lazy("客户满意度目标"),
         "decimal",

@@ -44,7 +44,7 @@ def _current_form_data() -> dict[str, str]:
 @pytest.mark.parametrize(
     ("key", "raw", "value"),
     [
-        ("request_response_hours", " 8 ", 8),
+        ("complaint_handling_working_days", " 8 ", 8),
         ("satisfaction_target_percent", "95.5", Decimal("95.5")),
         ("office_hours_start", "08:30", dt.time(8, 30)),
     ],
@@ -56,8 +56,8 @@ def test_parse(key, raw, value):
 @pytest.mark.parametrize(
     ("key", "raw", "message"),
     [
-        ("request_response_hours", "abc", "客户需求响应时限"),
-        ("request_response_hours", "0", "不能小于 1"),
+        ("complaint_handling_working_days", "abc", "投诉处理时限"),
+        ("complaint_handling_working_days", "0", "不能小于 1"),
         ("satisfaction_target_percent", "101", "不能大于 100"),
         ("satisfaction_target_percent", "NaN", "不是有效的值"),
         ("office_hours_start", "25:00", "上班时间"),
@@ -73,26 +73,32 @@ def test_parse_errors_name_the_setting(key, raw, message):
 
 
 def test_save_stores_only_changed_values_and_audits_them(admin):
-    raw = _current_form_data() | {"request_response_hours": "8", "login_failure_limit": "6"}
+    raw = _current_form_data() | {
+        "complaint_handling_working_days": "8",
+        "login_failure_limit": "6",
+    }
     changed = services.policy_settings_save(raw_values=raw, by=admin)
-    assert sorted(changed) == ["login_failure_limit", "request_response_hours"]
-    assert policy.get("request_response_hours") == 8
+    assert sorted(changed) == ["complaint_handling_working_days", "login_failure_limit"]
+    assert policy.get("complaint_handling_working_days") == 8
     assert policy.get("login_failure_limit") == 6
     assert set(PolicySetting.objects.values_list("key", flat=True)) == set(changed)
     events = AuditEvent.objects.filter(object_type="core.policysetting")
     assert {e.object_id: e.changes for e in events} == {
-        "request_response_hours": {"request_response_hours": [4, 8]},
+        "complaint_handling_working_days": {"complaint_handling_working_days": [3, 8]},
         "login_failure_limit": {"login_failure_limit": [5, 6]},
     }
     assert services.policy_settings_save(raw_values=raw, by=admin) == []
 
 
 def test_save_is_all_or_nothing(admin):
-    raw = _current_form_data() | {"request_response_hours": "8", "session_idle_minutes": "1"}
+    raw = _current_form_data() | {
+        "complaint_handling_working_days": "8",
+        "session_idle_minutes": "1",
+    }
     with pytest.raises(ValidationError) as caught:
         services.policy_settings_save(raw_values=raw, by=admin)
     assert set(caught.value.message_dict) == {"session_idle_minutes"}
-    assert policy.get("request_response_hours") == 4
+    assert policy.get("complaint_handling_working_days") == 3
     assert not PolicySetting.objects.exists()
     assert not AuditEvent.objects.exists()
 
@@ -133,7 +139,10 @@ def test_page_saves(admin_client):
 
 
 def test_page_errors_name_the_field_and_save_nothing(admin_client):
-    data = _current_form_data() | {"request_response_hours": "8", "login_failure_limit": "abc"}
+    data = _current_form_data() | {
+        "complaint_handling_working_days": "8",
+        "login_failure_limit": "abc",
+    }
     response = admin_client.post(PAGE, data)
     assert response.status_code == 200
     errors = response.context["form"].errors
@@ -142,7 +151,7 @@ def test_page_errors_name_the_field_and_save_nothing(admin_client):
     html = response.content.decode()
     assert "所有参数均未保存" in html
     assert 'value="abc"' in html  # what was typed is kept
-    assert policy.get("request_response_hours") == 4
+    assert policy.get("complaint_handling_working_days") == 3
 
 
 def test_page_refuses_closing_before_opening(admin_client):

@@ -1,0 +1,7 @@
+"""URLs of client service: each part's views module lists its own ``urlpatterns``."""
+
+from zhangfang.core.parts import collect_urlpatterns
+
+app_name = "delivery"
+
+urlpatterns = collect_urlpatterns("zhangfang.delivery.views", ["requests"])
