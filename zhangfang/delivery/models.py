@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -32,11 +33,13 @@ class Urgency(models.TextChoices):
 
 
 class RequestStatus(models.TextChoices):
-    NEW = "new", _("新建")
+    # The same words are a button elsewhere (新建 = "Create"); the context gives the status its own
+    # translation.
+    NEW = "new", pgettext_lazy("request status", "新建")
     RESPONDED = "responded", _("已响应")
     IN_PROGRESS = "in_progress", _("处理中")
     RESOLVED = "resolved", _("已解决")
-    CONFIRMED = "confirmed", _("客户确认")
+    CONFIRMED = "confirmed", pgettext_lazy("request status", "客户确认")
     REOPENED = "reopened", _("重新打开")
 
 

@@ -326,3 +326,14 @@ def test_escalation_without_a_head_goes_to_the_administrators(
         ).values_list("recipient__username", flat=True)
     )
     assert recipients == {"admin"}
+
+
+def test_the_new_status_reads_as_a_status_in_english_not_as_the_new_button():
+    from django.utils import translation
+
+    from zhangfang.delivery.models import RequestStatus
+
+    with translation.override("en"):
+        assert str(RequestStatus.NEW.label) == "New"
+        assert str(RequestStatus.CONFIRMED.label) == "Confirmed by client"
+        assert translation.gettext("新建") == "Create"
