@@ -79,6 +79,7 @@ NAVIGATION = [
                 "delivery:request_timeliness",
                 {Role.DEPARTMENT_HEAD, Role.ADMIN},
             ),
+            (_("分派规则"), "delivery:routing_rule_list", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
         ],
     ),
     (

@@ -69,7 +69,14 @@ def add_service_error(form, exc: Exception) -> None:
     from zhangfang.core.errors import DomainError
 
     if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, exc.message)
+        if field is not None:
+            # Validation has run already, so mark the field as full_clean would have.
+            widget = form.fields[field].widget
+            if "is-invalid" not in widget.attrs.get("class", ""):
+                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+            widget.attrs["aria-invalid"] = "true"
         return
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():

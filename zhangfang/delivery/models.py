@@ -164,6 +164,7 @@ class RoutingRule(models.Model):
     )
     priority = models.PositiveIntegerField(_("优先顺序"), default=100)
     active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["priority", "id"]

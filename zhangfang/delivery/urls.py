@@ -4,4 +4,4 @@ from zhangfang.core.parts import collect_urlpatterns
 
 app_name = "delivery"
 
-urlpatterns = collect_urlpatterns("zhangfang.delivery.views", ["requests"])
+urlpatterns = collect_urlpatterns("zhangfang.delivery.views", ["requests", "routing"])

@@ -33,3 +33,15 @@ def test_a_choice_group_is_a_fieldset_with_one_labelled_check_per_option():
     # Ordinary fields keep their label and Bootstrap class.
     assert '<label class="form-label" for="id_name">确认人' in html
     assert 'class="form-control"' in html
+
+
+def test_a_service_refusal_marks_its_field_invalid():
+    from zhangfang.core.errors import DomainError
+    from zhangfang.core.forms import add_service_error
+
+    form = ReplyForm({"answer": "confirmed", "name": "王总"})
+    assert form.is_valid()
+    add_service_error(form, DomainError("确认人已离职。", field="name"))
+    html = render_to_string("core/_form.html", {"form": form})
+    assert "确认人已离职。" in html
+    assert 'aria-invalid="true"' in html and "is-invalid" in html
