@@ -85,6 +85,21 @@ def add_service_error(form, exc: Exception) -> None:
     form.add_error(None, exc)
 
 
+def submit(request, form, action: Callable[[], Any]) -> bool:
+    """The POST half of a form page: run ``action`` (the service call) for a valid POSTed
+    ``form``; True when it succeeded, else its refusal is shown on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    from zhangfang.core.errors import DomainError
+
+    try:
+        action()
+    except DomainError as error:
+        add_service_error(form, error)
+        return False
+    return True
+
+
 def save_edit(
     request,
     form,

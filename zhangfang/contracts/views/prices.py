@@ -20,7 +20,7 @@ from zhangfang.contracts.forms.prices import (
 from zhangfang.contracts.selectors import prices as selectors
 from zhangfang.contracts.services import prices as services
 from zhangfang.core.errors import ConcurrentEditError, DomainError
-from zhangfang.core.forms import add_service_error, rebased_form, save_edit
+from zhangfang.core.forms import add_service_error, rebased_form, save_edit, submit
 from zhangfang.core.listing import FilterBar, FilterField, wants_fragment
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role, has_role
@@ -82,14 +82,13 @@ def fee_item_list(request):
 @keepers_only
 def fee_item_create(request):
     form = FeeItemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.fee_item_create(data=form.fee_item_data(), by=request.user)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("收费项目已添加。"))
-            return redirect("contracts:fee_item_list")
+    if submit(
+        request,
+        form,
+        lambda: services.fee_item_create(data=form.fee_item_data(), by=request.user),
+    ):
+        messages.success(request, _("收费项目已添加。"))
+        return redirect("contracts:fee_item_list")
     return render(request, "contracts/fee_item_form.html", {"form": form})
 
 
@@ -174,14 +173,13 @@ def payment_term_list(request):
 @keepers_only
 def payment_term_create(request):
     form = PaymentTermForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.payment_term_create(data=form.payment_term_data(), by=request.user)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("付款方式已添加。"))
-            return redirect("contracts:payment_term_list")
+    if submit(
+        request,
+        form,
+        lambda: services.payment_term_create(data=form.payment_term_data(), by=request.user),
+    ):
+        messages.success(request, _("付款方式已添加。"))
+        return redirect("contracts:payment_term_list")
     return render(request, "contracts/payment_term_form.html", {"form": form})
 
 

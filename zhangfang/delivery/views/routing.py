@@ -8,8 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from zhangfang.core.errors import DomainError
-from zhangfang.core.forms import add_service_error, save_edit
+from zhangfang.core.forms import save_edit, submit
 from zhangfang.core.permissions import role_required
 from zhangfang.core.roles import Role
 from zhangfang.delivery.forms.routing import RoutingRuleForm
@@ -36,14 +35,13 @@ def routing_rule_list(request):
 @rule_keepers
 def routing_rule_create(request):
     form = RoutingRuleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.routing_rule_create(data=form.rule_data(), by=request.user)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("分派规则已添加。"))
-            return redirect("delivery:routing_rule_list")
+    if submit(
+        request,
+        form,
+        lambda: services.routing_rule_create(data=form.rule_data(), by=request.user),
+    ):
+        messages.success(request, _("分派规则已添加。"))
+        return redirect("delivery:routing_rule_list")
     return render(request, "delivery/routing_rule_form.html", {"form": form})
 
 
