@@ -160,3 +160,37 @@ def department_name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
     return queryset.exists()
+
+
+def department_heads(department) -> list[User]:
+    """The active heads of ``department``; the administrators when it has none (or is None), so
+    an escalation always reaches someone."""
+    heads = []
+    if department is not None:
+        heads = list(
+            User.objects.filter(
+                department=department, is_active=True, groups__name=Role.DEPARTMENT_HEAD
+            )
+            .distinct()
+            .order_by("pk")
+        )
+    if not heads:
+        heads = list(
+            User.objects.filter(is_active=True, groups__name=Role.ADMIN).distinct().order_by("pk")
+        )
+    return heads
+
+
+def first_head_by_department() -> dict[int, User]:
+    """Each department's first active head (by id), in one query: who reviews its clients' books
+    when the monthly work is generated."""
+    heads: dict[int, User] = {}
+    for user in (
+        User.objects.filter(
+            is_active=True, groups__name=Role.DEPARTMENT_HEAD, department__isnull=False
+        )
+        .distinct()
+        .order_by("pk")
+    ):
+        heads.setdefault(user.department_id, user)
+    return heads

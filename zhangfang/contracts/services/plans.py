@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +49,7 @@ from zhangfang.contracts.models import (
 )
 from zhangfang.core import audit, policy
 from zhangfang.core.errors import ConcurrentEditError, DomainError, TransitionNotAllowed
+from zhangfang.core.links import link_pk, link_token
 
 #: Where a plan in each status may go. Revising a draft keeps it a draft (DRAFT → DRAFT); sending
 #: again while the client has not answered renews the link (SENT → SENT).
@@ -320,13 +320,9 @@ def plan_token(version: ServicePlanVersion) -> str:
     The same version always gives the same token, so a link sent again is the link the client
     already has; whether it still works is decided by the version's ``expires_at``.
     """
-    # A plain Signer (no timestamp, unlike ``signing.dumps``) keeps the token the same for the
-    # same version: the expiry lives on the version, where sending again can extend it.
-    return _signer().sign_object(version.pk)
-
-
-def _signer() -> signing.Signer:
-    return signing.Signer(salt=TOKEN_SALT)
+    # The token carries no timestamp, so it stays the same for the same version: the expiry lives
+    # on the version, where sending again can extend it.
+    return link_token(TOKEN_SALT, version.pk)
 
 
 def link_days() -> int:
@@ -428,10 +424,7 @@ def plan_from_token(token: str) -> ServicePlanVersion:
     :class:`PlanLinkExpired` when the version still waits for an answer but its link has run
     out. An answered, withdrawn or superseded version is returned: its page says so.
     """
-    try:
-        pk = _signer().unsign_object(token)
-    except (signing.BadSignature, ValueError) as exc:
-        raise PlanLinkInvalid(_("链接无效。")) from exc
+    pk = link_pk(TOKEN_SALT, token)
     version = (
         ServicePlanVersion.objects.select_related(
             "plan__client", "plan__owner", "payment_term", "plan"
@@ -439,7 +432,7 @@ def plan_from_token(token: str) -> ServicePlanVersion:
         .prefetch_related("lines", "plan__versions")
         .filter(pk=pk, sent_at__isnull=False)
         .first()
-        if isinstance(pk, int)
+        if pk is not None
         else None
     )
     if version is None:

@@ -35,6 +35,7 @@ from zhangfang.delivery.wiring.requests import (
 )
 from zhangfang.notifications.services import notify
 from zhangfang.staff.models import User
+from zhangfang.staff.selectors import department_heads
 
 S = RequestStatus
 
@@ -236,7 +237,7 @@ def request_register(*, client: Client, data: dict[str, Any], by) -> ServiceRequ
         changes=audit.created(audit.snapshot(request, AUDITED_FIELDS)),
     )
     # Unassigned (routed to a department): its heads pick someone.
-    recipients = [assignee] if assignee is not None else _department_heads(department)
+    recipients = [assignee] if assignee is not None else department_heads(department)
     title = _("新的客户需求：%(client)s（%(category)s，%(urgency)s）") % {
         "client": client.name,
         "category": request.get_category_display(),
@@ -377,20 +378,6 @@ def request_reassign(*, request: ServiceRequest, assignee: User, by) -> ServiceR
     return request
 
 
-def _department_heads(department) -> list[User]:
-    """The active heads of ``department``; the administrators when there is none."""
-    heads = []
-    if department is not None:
-        heads = list(
-            User.objects.filter(
-                department=department, is_active=True, groups__name=Role.DEPARTMENT_HEAD
-            ).distinct()
-        )
-    if not heads:
-        heads = list(User.objects.filter(is_active=True, groups__name=Role.ADMIN).distinct())
-    return heads
-
-
 @transaction.atomic
 def requests_escalate_overdue(*, now: dt.datetime) -> int:
     """Escalate new requests whose response deadline has passed to their department's head(s).
@@ -411,7 +398,7 @@ def requests_escalate_overdue(*, now: dt.datetime) -> int:
         _save(request, ["escalated_at"])
         _record(request, action="update", by=None, before=before, detail=_("响应超时，已上报"))
         if request.department_id not in heads_by_department:
-            heads_by_department[request.department_id] = _department_heads(request.department)
+            heads_by_department[request.department_id] = department_heads(request.department)
         recipients = heads_by_department[request.department_id]
         title = _("客户需求响应超时：%(client)s（%(category)s）") % {
             "client": request.client.name,

@@ -1,4 +1,4 @@
-"""Client service (policy chapter 三): request intake with a response SLA (三（二）1, 三（三）1)."""
+"""Request intake with a response SLA (三（二）1, 三（三）1)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,25 @@
+"""Client links that work without a login (plan approval, tax confirmation, surveys, RSVPs).
+
+A token is the record's id signed with the server's key and a salt per kind of link. It carries no
+timestamp: the record keeps its own expiry (so sending again can extend the same link) and whether
+it was answered. A token altered by one character, or signed for another kind of link, names
+nothing.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+
+
+def link_token(salt: str, pk: int) -> str:
+    """The token for the record ``pk`` of the kind of link ``salt``."""
+    return signing.Signer(salt=salt).sign_object(pk)
+
+
+def link_pk(salt: str, token: str) -> int | None:
+    """The id a token names, or None when it was altered or belongs to another kind of link."""
+    try:
+        pk = signing.Signer(salt=salt).unsign_object(token)
+    except (signing.BadSignature, ValueError):
+        return None
+    return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
