@@ -4,4 +4,16 @@ from zhangfang.core.parts import collect_urlpatterns
 
 app_name = "delivery"
 
-urlpatterns = collect_urlpatterns("zhangfang.delivery.views", ["requests", "routing"])
+urlpatterns = collect_urlpatterns(
+    "zhangfang.delivery.views",
+    [
+        "requests",
+        "routing",
+        "work_board",
+        "work_items",
+        "quality",
+        "surveys",
+        "standards",
+        "workload",
+    ],
+)

@@ -1,0 +1,3 @@
+"""Placeholder until this part's pages land."""
+
+urlpatterns: list = []
