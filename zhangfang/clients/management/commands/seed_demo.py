@@ -19,12 +19,14 @@ from zhangfang.clients.demo import (
 from zhangfang.clients.models import Client
 from zhangfang.contracts.demo import build_demo_price_list
 from zhangfang.contracts.demo_workflow import build_demo_contract_workflow
+from zhangfang.delivery.demo import build_demo_work
 from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 
 
 class Command(BaseCommand):
     help = (
-        "创建演示数据（部门、各角色员工、客户及联系人、潜在客户、合同与一年的收费记录）；"
+        "创建演示数据（部门、各角色员工、客户及联系人、潜在客户、合同与一年的收费记录、"
+        "一年的记账报税工作、质检和满意度调查）；"
         "已有客户时不做任何改动。"
     )
 
@@ -63,6 +65,7 @@ class Command(BaseCommand):
             if prospects:
                 build_demo_leads(prospects=prospects, seed=seed, stdout=self.stdout)
             build_demo_contract_workflow(stdout=self.stdout)
+            build_demo_work(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
         self._print_logins(logins)
 
