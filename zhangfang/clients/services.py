@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhangfang.clients import selectors
+from zhangfang.clients import selectors, team_hooks
 from zhangfang.clients.models import Client, ClientStatus, Contact
 from zhangfang.core import audit
 from zhangfang.core.editing import apply_edit, lock_version
@@ -113,6 +113,7 @@ def client_update(
         ),
     )
     before = _client_snapshot(current)
+    team_before = team_hooks.team_ids(current)
     # Status moves only through client_change_status.
     apply_edit(current, data, skip=frozenset({"status"}))
     current.search_pinyin = pinyin_keys(current.name, current.short_name)
@@ -126,6 +127,8 @@ def client_update(
     changes = audit.diff(before, _client_snapshot(current))
     if changes:
         audit.record(action="update", by=by, obj=current, changes=changes)
+    # Other chapters move what a replaced team member still had open (same transaction).
+    team_hooks.run_changes(client=current, before=team_before, by=by)
     return current
 
 
@@ -263,6 +266,7 @@ def clients_reassign(*, clients: list[Client], field: str, to, by) -> int:
         if getattr(current, f"{field}_id") == to.pk:
             continue
         before = _client_snapshot(current)
+        old_user_id = getattr(current, f"{field}_id")
         setattr(current, field, to)
         current.version += 1
         current.save(update_fields=[field, "version", "updated_at"])
@@ -273,6 +277,7 @@ def clients_reassign(*, clients: list[Client], field: str, to, by) -> int:
             changes=audit.diff(before, _client_snapshot(current)),
             detail=_("批量调整服务团队"),
         )
+        team_hooks.run(client=current, field=field, old_user_id=old_user_id, new_user=to, by=by)
         changed += 1
     return changed
 

@@ -73,12 +73,25 @@ NAVIGATION = [
     (
         _("客户服务"),
         [
+            (_("今日待办"), "delivery:work_today", None),
+            (_("服务工作看板"), "delivery:work_board", None),
             (_("客户需求"), "delivery:request_list", None),
+            (
+                _("满意度调查"),
+                "delivery:survey_list",
+                {Role.CUSTOMER_SERVICE, Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+            (_("低分回访"), "delivery:follow_up_list", None),
+            (_("整改任务"), "delivery:rectification_list", None),
+            (_("质量抽查"), "delivery:quality_sample_list", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
+            (_("服务标准"), "delivery:service_standards", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
+            (_("团队工作量"), "delivery:workload", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
             (
                 _("响应及时率"),
                 "delivery:request_timeliness",
                 {Role.DEPARTMENT_HEAD, Role.ADMIN},
             ),
+            (_("质量得分"), "delivery:quality_scores", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
             (_("分派规则"), "delivery:routing_rule_list", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
         ],
     ),

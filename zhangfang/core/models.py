@@ -17,6 +17,9 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", _("退出")
     REVEAL = "reveal", _("查看敏感信息")
     EXPORT = "export", _("导出")
+    GENERATE = "generate", _("批量生成")
+    OVERRIDE = "override", _("特批")
+    PRICE_CHANGE = "price_change", _("调价")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,15 +189,29 @@ def plan_annual(year: int, *, scope: ServiceScope) -> list[PlannedStep]:
     return steps
 
 
-def _assignee(step: str, filing: str, client: Client, heads: dict[int, object]):
-    """Who does a step: the client's team member for it, the accountant when that role is empty;
-    the review goes to the head of the client's department (never to whoever keeps the books:
-    completing a review is refused to the person who did the bookkeeping)."""
-    accountant = client.accountant
-    tax = client.tax_specialist or accountant
-    service = client.customer_service or accountant
+@dataclass(frozen=True)
+class ServedClient:
+    """What generation needs of a client in service: its team and the shape of its plan."""
+
+    pk: int
+    taxpayer_type: str
+    department_id: int | None
+    accountant_id: int | None
+    tax_specialist_id: int | None
+    customer_service_id: int | None
+    scope: ServiceScope
+
+
+def _assignee(step: str, filing: str, client: ServedClient, heads: dict[int, object]):
+    """Who does a step (a user id): the client's team member for it, the accountant when that
+    role is empty; the review goes to the head of the client's department (never to whoever keeps
+    the books: completing a review is refused to the person who did the bookkeeping)."""
+    accountant = client.accountant_id
+    tax = client.tax_specialist_id or accountant
+    service = client.customer_service_id or accountant
     if step == WorkStep.REVIEW:
-        return heads.get(client.department_id)
+        head = heads.get(client.department_id)
+        return head.pk if head is not None else None
     if step in (WorkStep.TAX_ESTIMATE, WorkStep.FILING, WorkStep.PAYMENT):
         return tax
     if step == WorkStep.ANNUAL:
@@ -207,7 +221,17 @@ def _assignee(step: str, filing: str, client: Client, heads: dict[int, object]):
     return accountant
 
 
-def clients_in_service(period: dt.date) -> tuple[list[Client], set[int]]:
+_CLIENT_FIELDS = (
+    "pk",
+    "taxpayer_type",
+    "department_id",
+    "accountant_id",
+    "tax_specialist_id",
+    "customer_service_id",
+)
+
+
+def clients_in_service(period: dt.date) -> tuple[list[ServedClient], set[int]]:
     """The clients served in ``period`` (with their team and scope), and the ids of the clients
     whose work of the period should no longer be done.
 
@@ -224,14 +248,25 @@ def clients_in_service(period: dt.date) -> tuple[list[Client], set[int]]:
         contracted.add(client_id)
         if start <= end <= (terminated or finish):
             covering.add(client_id)
+    # Plain values, not model instances: 10,000 clients a month must generate in seconds.
+    scope_paths = [f"service_scope__{name}" for name in SCOPE_FIELDS]
+    defaults = ServiceScope()
+    scopes: dict[tuple, ServiceScope] = {}
     served = []
-    for client in (
+    for row in (
         Client.objects.filter(status=ClientStatus.ACTIVE)
-        .select_related("accountant", "tax_specialist", "customer_service", "service_scope")
         .order_by("pk")
+        .values_list(*_CLIENT_FIELDS, *scope_paths)
     ):
-        if client.pk in covering or client.pk not in contracted:
-            served.append(client)
+        if row[0] not in covering and row[0] in contracted:
+            continue
+        flags = tuple(
+            getattr(defaults, name) if value is None else value
+            for name, value in zip(SCOPE_FIELDS, row[len(_CLIENT_FIELDS) :], strict=True)
+        )
+        if flags not in scopes:
+            scopes[flags] = ServiceScope(**dict(zip(SCOPE_FIELDS, flags, strict=True)))
+        served.append(ServedClient(*row[: len(_CLIENT_FIELDS)], scope=scopes[flags]))
     served_ids = {c.pk for c in served}
     stopped = set(
         WorkItem.objects.filter(period=period, status=WorkStatus.TODO)
@@ -242,13 +277,6 @@ def clients_in_service(period: dt.date) -> tuple[list[Client], set[int]]:
     return served, stopped
 
 
-def _scope_of(client: Client) -> ServiceScope:
-    try:
-        return client.service_scope
-    except ServiceScope.DoesNotExist:
-        return ServiceScope(client=client)
-
-
 @dataclass
 class GenerationResult:
     period: dt.date
@@ -257,10 +285,22 @@ class GenerationResult:
     cancelled: int
 
 
-@transaction.atomic
-def work_generate(*, period: dt.date, by=None) -> GenerationResult:
-    """Create the missing work of ``period`` for every client in service, and cancel the untouched
-    work of clients who are no longer served then. Running it again creates nothing new."""
+@dataclass(frozen=True)
+class NewWork:
+    """One row generation will insert."""
+
+    client_id: int
+    period: dt.date
+    step: str
+    filing: str
+    assignee_id: int | None
+    due_on: dt.date
+    opens_on: dt.date | None
+
+
+def missing_work(period: dt.date) -> tuple[list[NewWork], list[ServedClient], set[int]]:
+    """The rows ``period`` still lacks for the clients in service, those clients, and the ids of
+    the clients no longer served then (see :func:`clients_in_service`)."""
     period = period_of(period)
     clients, stopped = clients_in_service(period)
     heads = first_head_by_department()
@@ -269,29 +309,95 @@ def work_generate(*, period: dt.date, by=None) -> GenerationResult:
     )
     # The plan depends only on the taxpayer type and scope: compute each distinct one once.
     plans: dict[tuple, list[PlannedStep]] = {}
-    annual: dict[tuple, list[PlannedStep]] = {}
     rows = []
     for client in clients:
-        scope = _scope_of(client)
-        key = (client.taxpayer_type, *(getattr(scope, f) for f in SCOPE_FIELDS))
+        key = (client.taxpayer_type, id(client.scope))
         if key not in plans:
-            plans[key] = plan_period(period, taxpayer_type=client.taxpayer_type, scope=scope)
-            annual[key] = plan_annual(period.year, scope=scope) if period.month == 1 else []
-        for planned in (*plans[key], *annual[key]):
+            plans[key] = plan_period(period, taxpayer_type=client.taxpayer_type, scope=client.scope)
+            if period.month == 1:
+                plans[key] += plan_annual(period.year, scope=client.scope)
+        for planned in plans[key]:
             if (client.pk, planned.step, planned.filing) in existing:
                 continue
             rows.append(
-                WorkItem(
-                    client=client,
-                    period=period,
-                    step=planned.step,
-                    filing=planned.filing,
-                    assignee=_assignee(planned.step, planned.filing, client, heads),
-                    due_on=planned.due_on,
-                    opens_on=planned.opens_on,
+                NewWork(
+                    client.pk,
+                    period,
+                    planned.step,
+                    planned.filing,
+                    _assignee(planned.step, planned.filing, client, heads),
+                    planned.due_on,
+                    planned.opens_on,
                 )
             )
-    WorkItem.objects.bulk_create(rows, batch_size=2000)
+    return rows, clients, stopped
+
+
+#: The columns ``insert_work`` writes, with the value a row without that attribute gets.
+_INSERT_COLUMNS: dict[str, object] = {
+    "client_id": None,
+    "period": None,
+    "step": None,
+    "filing": "",
+    "status": WorkStatus.TODO.value,
+    "assignee_id": None,
+    "opens_on": None,
+    "due_on": None,
+    "started_at": None,
+    "completed_at": None,
+    "completed_by_id": None,
+    "zero_filing": False,
+    "tax_amount": None,
+    "note": "",
+    "override_reason": "",
+    "cancelled_reason": "",
+}
+
+
+def insert_work(rows: Iterable[object]) -> None:
+    """Insert new work (objects with the column attributes: ``NewWork`` or unsaved ``WorkItem``)
+    with one prepared statement per batch.
+
+    ``bulk_create`` spends about 0.2 ms a row building SQL (35 s for the 130,000 rows of a
+    10,000-client month, against a 20 s budget); these rows are new and already checked, so they
+    go straight to the driver, through the backend's own value adapters.
+    """
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    columns = [*_INSERT_COLUMNS, "created_at", "updated_at", "version"]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        ops.quote_name(WorkItem._meta.db_table),
+        ", ".join(ops.quote_name(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    adapters = {
+        "period": ops.adapt_datefield_value,
+        "opens_on": ops.adapt_datefield_value,
+        "due_on": ops.adapt_datefield_value,
+        "started_at": ops.adapt_datetimefield_value,
+        "completed_at": ops.adapt_datetimefield_value,
+        "tax_amount": lambda value: ops.adapt_decimalfield_value(value, 14, 2),
+    }
+    getters = [(name, default, adapters.get(name)) for name, default in _INSERT_COLUMNS.items()]
+    params = []
+    for row in rows:
+        values = []
+        for name, default, adapt in getters:
+            value = getattr(row, name, default)
+            values.append(adapt(value) if adapt is not None and value is not None else value)
+        params.append((*values, now, now, 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), 5000):
+            cursor.executemany(sql, params[start : start + 5000])
+
+
+@transaction.atomic
+def work_generate(*, period: dt.date, by=None) -> GenerationResult:
+    """Create the missing work of ``period`` for every client in service, and cancel the untouched
+    work of clients who are no longer served then. Running it again creates nothing new."""
+    period = period_of(period)
+    rows, clients, stopped = missing_work(period)
+    insert_work(rows)
     cancelled = 0
     if stopped:
         cancelled = WorkItem.objects.filter(

@@ -326,3 +326,15 @@ def work_bulk_update(*, items: Iterable[WorkItem], action: str, by) -> int:
         _move(current, to, by, detail=_("批量更新"))
         changed += 1
     return changed
+
+
+def work_board_exported(*, period, count: int, query: str, by) -> None:
+    """Record that ``by`` exported the work board of ``period`` (every export is audited)."""
+    audit.record(
+        action="export",
+        by=by,
+        object_type="delivery.workitem",
+        object_repr=_("服务工作看板"),
+        detail=_("导出 %(period)s 服务工作看板（%(count)s 户客户）%(query)s")
+        % {"period": period.strftime("%Y-%m"), "count": count, "query": query},
+    )

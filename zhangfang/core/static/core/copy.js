@@ -1,4 +1,4 @@
-// Service plan pages: copy the client's link to the clipboard (CSP forbids inline handlers).
+// Copy a client link to the clipboard from any ".zf-copy" button (CSP forbids inline handlers).
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".zf-copy");
   if (!button) {
