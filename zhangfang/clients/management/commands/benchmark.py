@@ -41,6 +41,7 @@ from django.urls import reverse
 QUERY_BUDGET = 12
 P95_BUDGET_MS = 100.0
 RPS_TARGET = 45.0
+GENERATION_BUDGET_S = 20.0
 BENCH_DATABASE = "zhangfang_bench"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/"
 LIST_PAGES = ("list", "search", "filter", "last")
@@ -159,6 +160,13 @@ class Command(BaseCommand):
             default=34,
             help="months of fee history (34 gives about 400,000 ledger entries for 10,000 clients)",
         )
+        parser.add_argument(
+            "--work-months",
+            type=int,
+            default=3,
+            help="months of bookkeeping and filing work before the current one (3 gives about "
+            "500,000 work items for 10,000 clients)",
+        )
         parser.add_argument("--databases", default="sqlite,postgres")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
         parser.add_argument("--warmup", type=int, default=5)
@@ -234,6 +242,7 @@ class Command(BaseCommand):
             f"--clients={options['clients']}",
             f"--prospects={options['prospects']}",
             f"--ledger-months={options['ledger_months']}",
+            f"--work-months={options['work_months']}",
             f"--requests={options['requests']}",
             f"--warmup={options['warmup']}",
         ]
@@ -379,6 +388,7 @@ class Command(BaseCommand):
     def worker(self, options: dict) -> None:
         from django.db import connection
         from django.test import Client as HttpClient
+        from django.utils import timezone
 
         from zhangfang.billing.demo import build_demo_billing
         from zhangfang.billing.models import LedgerEntry
@@ -386,6 +396,9 @@ class Command(BaseCommand):
         from zhangfang.clients.demo import DEMO_PASSWORD, HUAWEI_NAME, build_demo_firm
         from zhangfang.clients.models import Client, Contact
         from zhangfang.contracts.demo import build_demo_price_list
+        from zhangfang.delivery.demo import build_demo_work
+        from zhangfang.delivery.models import WorkItem
+        from zhangfang.delivery.services.generation import next_month, period_of, work_generate
         from zhangfang.leads.demo import build_demo_leads
         from zhangfang.leads.models import Prospect
         from zhangfang.staff.models import User
@@ -403,7 +416,17 @@ class Command(BaseCommand):
         build_demo_billing(
             history_months=options["ledger_months"], render_bodies=False, stdout=self.stdout
         )
+        build_demo_work(history_months=options["work_months"], stdout=self.stdout)
         seed_seconds = time.perf_counter() - started
+        # The month's recurring work (budget: 20 s for 10,000 clients): the period after the
+        # demo's last, which nothing has generated yet; then again, which must create nothing.
+        period = next_month(period_of(timezone.localdate()))
+        started = time.perf_counter()
+        generated = work_generate(period=period)
+        generate_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        again = work_generate(period=period)
+        generate_again_seconds = time.perf_counter() - started
         if connection.vendor == "postgresql":
             # Autovacuum analyses a freshly loaded table within a minute; do it now.
             with connection.cursor() as cursor:
@@ -417,6 +440,7 @@ class Command(BaseCommand):
             "accountant": User.objects.get(username="acct1"),
             "sales": User.objects.get(username="sales1"),
             "finance": User.objects.get(username="finance"),
+            "head": User.objects.get(username="head1"),
         }
         result: dict = {
             "vendor": connection.vendor,
@@ -424,6 +448,15 @@ class Command(BaseCommand):
             "contacts": Contact.objects.count(),
             "prospects": Prospect.objects.count(),
             "ledger_entries": LedgerEntry.objects.count(),
+            "work_items": WorkItem.objects.count(),
+            "generation": {
+                "period": period.strftime("%Y-%m"),
+                "clients": generated.clients,
+                "created": generated.created,
+                "seconds": generate_seconds,
+                "again_created": again.created,
+                "again_seconds": generate_again_seconds,
+            },
             "staff": User.objects.count(),
             "seed_seconds": seed_seconds,
             "login_path": reverse(settings.LOGIN_URL),
@@ -458,7 +491,27 @@ class Command(BaseCommand):
                     "reports": reverse("billing:reports"),
                     "contracts": reverse("contracts:contract_list"),
                 }
-            if role != "accountant" and role != "finance":
+            if role == "head":
+                # Client service: the work board of the running period (the whole department),
+                # filtered, the today list and the service standards.
+                urls = {
+                    "work_board": reverse("delivery:work_board"),
+                    "work_overdue": reverse("delivery:work_board") + "?overdue=1",
+                    "work_unfiled": reverse("delivery:work_board") + "?unfiled=1",
+                    "work_today": reverse("delivery:work_today"),
+                    "requests": reverse("delivery:request_list"),
+                    "surveys": reverse("delivery:survey_list"),
+                    "standards": reverse("delivery:service_standards"),
+                    "workload": reverse("delivery:workload"),
+                }
+            if role == "admin":
+                # The whole firm's board: 10,000 clients in the period.
+                urls["work_board"] = reverse("delivery:work_board")
+                urls["work_overdue"] = reverse("delivery:work_board") + "?overdue=1"
+            if role == "accountant":
+                urls["work_board"] = reverse("delivery:work_board")
+                urls["work_today"] = reverse("delivery:work_today")
+            if role not in ("accountant", "finance", "head"):
                 # Client development: the prospect list (first and a deep page) and the board.
                 urls["prospects"] = reverse("leads:prospect_list")
                 urls["prospects_deep"] = reverse("leads:prospect_list") + "?page=200"
@@ -562,6 +615,24 @@ class Command(BaseCommand):
             paid_through="paid-through",
             reports="reports",
             contracts="contracts",
+        )
+        labels.update(
+            work_board="work board",
+            work_overdue="board overdue",
+            work_unfiled="board unfiled",
+            work_today="today list",
+            requests="requests",
+            surveys="surveys",
+            standards="standards",
+            workload="workload",
+        )
+        generation = result["generation"]
+        w(
+            f"Generating {generation['period']} for {generation['clients']:,} clients: "
+            f"{generation['created']:,} work items in {generation['seconds']:.1f} s "
+            f"{mark(generation['seconds'] < GENERATION_BUDGET_S)} (budget "
+            f"{GENERATION_BUDGET_S:.0f} s); again: {generation['again_created']} new in "
+            f"{generation['again_seconds']:.1f} s; {result['work_items']:,} work items in all"
         )
         for page in result["pages"]:
             budget = mark(page["queries"] <= QUERY_BUDGET) if page["is_list"] else "—"
