@@ -401,8 +401,12 @@ def _quality(today: dt.date, history_months: int, rng) -> dict[str, int]:
         return {"quality_checks": 0}
     heads = first_head_by_department()
     checks = 0
-    for back in range(2, min(history_months, 7) + 1):
+    for back in range(1, min(history_months, 6) + 1):
         period = _months_back(today, back)
+        # The department head checks a month's books in the month after it.
+        drawn_on = add_working_days(next_month(period), 15)
+        if drawn_on > today:
+            continue
         done = defaultdict(list)
         for item in WorkItem.objects.filter(
             period=period, step=WorkStep.BOOKKEEPING, status=WorkStatus.DONE
@@ -413,7 +417,6 @@ def _quality(today: dt.date, history_months: int, rng) -> dict[str, int]:
             by_department[department_id][person] = candidates
         for department_id, people in by_department.items():
             head = heads.get(department_id)
-            drawn_on = add_working_days(next_month(next_month(period)), 2)
             sample = QualitySample.objects.create(
                 period=period,
                 department_id=department_id,
@@ -483,7 +486,7 @@ def _surveys(clients: dict[int, Client], today: dt.date, rng) -> dict[str, int]:
         contacts.setdefault(contact.client_id, contact)
     heads = first_head_by_department()
     surveys = []
-    quarter_starts = [_months_back(today, back) for back in (11, 8, 5, 2)]
+    quarter_starts = [_months_back(today, back) for back in (10, 7, 4, 1)]
     for period in quarter_starts:
         sent_on = add_working_days(period, 3)
         for pk in sorted(clients):

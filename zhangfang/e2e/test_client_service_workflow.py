@@ -469,6 +469,7 @@ def test_month_of_work_on_the_board(page: Page, phone: Page, log, login, firm, d
     assert again is not None and again.status == 410
     expected_status(phone, log, 410, link)
     expect(phone.get_by_role("heading", level=1)).to_have_text("已答复")
+    assert_fits_phone(phone, "the used tax confirmation link")
     log.assert_clean("the client's tax confirmation page")
     phone.context.close()
 

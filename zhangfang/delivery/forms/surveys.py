@@ -157,4 +157,6 @@ class StandardsForm(forms.Form):
 
     def period_value(self) -> dt.date:
         value = self.cleaned_data.get("period") if self.is_valid() else None
-        return value or this_month()
+        # A month's figures are whole once it has ended (its returns filed, its books checked):
+        # the page opens on the month before this one.
+        return value or (this_month() - dt.timedelta(days=1)).replace(day=1)

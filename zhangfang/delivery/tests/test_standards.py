@@ -235,8 +235,17 @@ def test_an_empty_month_says_so(client, firm):
     client.force_login(firm.staff.admin)
     page = client.get(PAGE, {"period": "2025-01"}).content.decode()
     assert "本月没有可统计的数据" in page
-    # A malformed month falls back to this month.
+    # A malformed month falls back to the default.
     assert client.get(PAGE, {"period": "13-2026"}).status_code == 200
+
+
+def test_the_page_opens_on_last_month_whose_figures_are_whole(client, firm):
+    client.force_login(firm.staff.admin)
+    with time_machine.travel(at(2026, 11, 27, 10), tick=False):
+        client.force_login(firm.staff.admin)
+        page = client.get(PAGE).content.decode()
+    assert 'value="2026-10"' in page
+    assert "75.0%" in page  # October's figures, as with ?period=2026-10
 
 
 def test_query_count_is_pinned(client, firm, django_assert_num_queries):
