@@ -79,19 +79,39 @@ def test_filing_is_due_on_the_official_deadline_and_earlier_steps_count_working_
     assert items[(WorkStep.BOOKKEEPING, "")] == dt.date(2026, 11, 9)
 
 
-def test_spring_festival_moves_the_january_deadline_and_skips_the_holiday_for_earlier_steps():
-    scope = ServiceScope()
-    # January 2026's returns are filed in February 2026, whose 春节 holiday runs 15–23 February.
-    steps = {
+def _due(period, taxpayer_type=TaxpayerType.GENERAL):
+    return {
         (p.step, p.filing): p.due_on
-        for p in plan_period(dt.date(2026, 1, 1), taxpayer_type=TaxpayerType.GENERAL, scope=scope)
+        for p in plan_period(period, taxpayer_type=taxpayer_type, scope=ServiceScope())
     }
-    filing = steps[(WorkStep.FILING, Filing.VAT)]
-    assert filing > dt.date(2026, 2, 23)
-    receipts = steps[(WorkStep.RECEIPTS, "")]
-    assert not (dt.date(2026, 2, 15) <= receipts <= dt.date(2026, 2, 23))
-    # Every deadline is a working day; 28 February 2026 is a Saturday made a working day (调休).
-    assert all(is_working_day(day) for day in steps.values())
+
+
+def test_spring_festival_moves_the_deadline_and_the_steps_skip_it_and_count_make_up_days():
+    # January 2026's returns are filed in February 2026. 春节 runs 15–23 February; Saturday 14
+    # and Saturday 28 February are make-up working days. Within days 1–15 the only rest day of
+    # the holiday run is the 15th (one day: no extension), so the deadline is the next working
+    # day after the 15th: Tuesday 24 February.
+    due = _due(dt.date(2026, 1, 1))
+    assert due[(WorkStep.FILING, Filing.VAT)] == dt.date(2026, 2, 24)
+    # Counting back 7 working days from the 24th: 14 (the make-up Saturday), 13, 12, 11, 10, 9,
+    # 6 — the holiday is skipped and the make-up day counts.
+    assert due[(WorkStep.RECEIPTS, "")] == dt.date(2026, 2, 6)
+    assert due[(WorkStep.BOOKKEEPING, "")] == dt.date(2026, 2, 10)
+    assert due[(WorkStep.TAX_ESTIMATE, "")] == dt.date(2026, 2, 13)
+    # 归档, 10 working days after: 25, 26, 27, 28 (make-up), 2 March … 9 March.
+    assert due[(WorkStep.ARCHIVE, "")] == dt.date(2026, 3, 9)
+    assert all(is_working_day(day) for day in due.values())
+
+
+def test_national_day_extends_the_october_deadline_by_working_days():
+    # September 2026's returns are filed in October 2026. The holiday runs 1–7 October, seven
+    # rest days within days 1–15 including statutory holidays, so the deadline is the 7th
+    # working day after the 15th: 16, 19, 20, 21, 22, 23, 26 → Monday 26 October.
+    due = _due(dt.date(2026, 9, 1), TaxpayerType.SMALL)
+    assert due[(WorkStep.FILING, Filing.VAT)] == dt.date(2026, 10, 26)
+    assert due[(WorkStep.FILING, Filing.CORPORATE_INCOME_TAX)] == dt.date(2026, 10, 26)
+    assert due[(WorkStep.RECEIPTS, "")] == dt.date(2026, 10, 15)
+    assert due[(WorkStep.NOTIFY, "")] == dt.date(2026, 10, 29)
 
 
 def test_generation_is_idempotent():
