@@ -7,7 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from zhangfang.core.forms import StyledFormMixin
 from zhangfang.delivery.models import FollowUpStatus, Survey
@@ -27,7 +27,8 @@ MONTH_FORMAT = "%Y-%m"
 RATING_CHOICES = [
     (1, gettext_lazy("非常不满意")),
     (2, gettext_lazy("不满意")),
-    (3, gettext_lazy("一般")),
+    # 一般 is also an urgency ("Normal"); on this scale it is the neutral answer.
+    (3, pgettext_lazy("satisfaction rating", "一般")),
     (4, gettext_lazy("满意")),
     (5, gettext_lazy("非常满意")),
 ]

@@ -24,7 +24,7 @@ from zhangfang.clients.models import Client
 from zhangfang.clients.selectors import ClientFilters, client_list, client_visible_q
 from zhangfang.core import policy
 from zhangfang.core.calendar import add_working_days, working_days_between
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import FIRM_WIDE_ROLES, Role, has_role, roles_of
 from zhangfang.delivery.models import OPEN_WORK, Filing, WorkItem, WorkStatus, WorkStep
 from zhangfang.delivery.services.generation import (
     PERIODIC_FILINGS,
@@ -177,6 +177,11 @@ class BoardFilters:
         )
 
 
+def sees_every_client(user) -> bool:
+    """Finance and administrators see the whole firm (``core.scope``)."""
+    return bool(roles_of(user) & FIRM_WIDE_ROLES)
+
+
 def can_filter_by_assignee(user) -> bool:
     return has_role(user, Role.DEPARTMENT_HEAD, Role.ADMIN)
 
@@ -202,8 +207,11 @@ def board_clients(
     with the date of their earliest overdue step (``earliest_overdue``) for sorting."""
     items = _period_items(period)
     queryset = client_list(user=user, filters=ClientFilters(q=filters.q), table_row_only=True)
-    # IN (subquery) runs each condition once rather than once per client row (EXISTS would).
-    queryset = queryset.filter(pk__in=items.values("client_id"))
+    # IN (subquery) runs each condition once rather than once per client row (EXISTS would, and
+    # SQLite then picks the status index: 45 s for 10,000 clients). The base condition reads
+    # only the (period, client) index: a client whose steps were all cancelled still shows, with
+    # its cells marked 已取消.
+    queryset = queryset.filter(pk__in=WorkItem.objects.filter(period=period).values("client_id"))
     overdue = items.filter(status__in=OPEN_WORK, due_on__lt=today)
     if filters.mine:
         queryset = queryset.filter(pk__in=items.filter(assignee=user.pk).values("client_id"))
@@ -259,14 +267,16 @@ class Summary:
 
 
 def board_overview(
-    *, clients: QuerySet[Client], period: dt.date, today: dt.date
+    *, clients: QuerySet[Client], period: dt.date, today: dt.date, restrict: bool = True
 ) -> tuple[list[Column], Summary]:
     """The board's columns (a 申报 column per return filed in the period) and the period's
-    figures for the filtered clients: one grouped query."""
+    figures for the filtered clients: one grouped query, read from the period's covering index.
+    ``restrict=False`` (someone who sees every client, no filter) skips the client condition."""
+    items = _period_items(period)
+    if restrict:
+        items = items.filter(client__in=clients.order_by().values("pk"))
     rows = (
-        _period_items(period)
-        .filter(client__in=clients.order_by().values("pk"))
-        .values("step", "filing")
+        items.values("step", "filing")
         .annotate(
             total=Count("id"),
             done=Count("id", filter=Q(status=WorkStatus.DONE)),

@@ -82,7 +82,12 @@ def work_board(request):
     clients = selectors.board_clients(
         user=request.user, period=period, filters=filters, today=today
     ).order_by(*state.ordering())
-    columns, summary = selectors.board_overview(clients=clients, period=period, today=today)
+    columns, summary = selectors.board_overview(
+        clients=clients,
+        period=period,
+        today=today,
+        restrict=filters.active or not selectors.sees_every_client(request.user),
+    )
     if request.GET.get("export") == "xlsx":
         return _export(request, clients=clients, columns=columns, period=period, today=today)
     page = state.paginate(clients, per_page=PAGE_SIZE)
