@@ -192,6 +192,9 @@ def test_confirming_through_the_link_completes_the_estimate(
     assert response.status_code == 400 and "这个字段是必填项" in response.text
     response = confirm(client, sent)
     assert response.status_code == 302
+    # Straight after answering, the client's receipt is a success page, not an error.
+    receipt = client.get(response["Location"])
+    assert receipt.status_code == 200 and "感谢您的确认" in receipt.text
     confirmation = TaxConfirmation.objects.get(item=estimate)
     assert confirmation.status == S.CONFIRMED and confirmation.confirmed_via == ConfirmedVia.LINK
     assert confirmation.confirmed_by_name == "王总" and confirmation.confirmed_at == NOW

@@ -366,7 +366,7 @@ def _no_index(response):
     return response
 
 
-def _message_page(request, kind: str, confirmation=None):
+def _message_page(request, kind: str, confirmation=None, *, status: int | None = None):
     return _no_index(
         render(
             request,
@@ -377,7 +377,7 @@ def _message_page(request, kind: str, confirmation=None):
                 "item": confirmation.item if confirmation else None,
                 "lines": list(confirmation.lines.all()) if confirmation else [],
             },
-            status=MESSAGE_STATUS[kind],
+            status=status or MESSAGE_STATUS[kind],
         )
     )
 
@@ -391,7 +391,10 @@ def tax_confirm_public(request, token: str):
         return _message_page(request, "invalid")
     state = confirmations.link_state(confirmation)
     if state != confirmations.LINK_OPEN:
-        return _message_page(request, state, confirmation)
+        # Straight after the client's own answer (redirected here with ?answered=1) the page is
+        # their receipt, not an error: 200. Any later visit says the link was used: 410.
+        just_answered = state == confirmations.LINK_ANSWERED and "answered" in request.GET
+        return _message_page(request, state, confirmation, status=200 if just_answered else None)
     answer = request.POST.get("answer", "") if request.method == "POST" else ""
     forms = {
         name: TaxAnswerForm(request.POST if answer == name else None, answer=name)
@@ -421,7 +424,8 @@ def tax_confirm_public(request, token: str):
                     messages.success(request, _("感谢您的确认，我们将按此金额为您申报。"))
                 else:
                     messages.success(request, _("您的疑问已提交，我们会尽快与您联系。"))
-                return redirect("delivery:tax_confirm_public", token)
+                url = reverse("delivery:tax_confirm_public", args=[token])
+                return redirect(f"{url}?answered=1")
         else:
             status = 400
     item = confirmation.item
