@@ -178,6 +178,7 @@ class Rectification(models.Model):
     )
     done_note = models.TextField(_("整改说明"), blank=True)
     done_at = models.DateTimeField(_("整改完成时间"), null=True, blank=True)
+    review_note = models.TextField(_("复查意见"), blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("复查人"),

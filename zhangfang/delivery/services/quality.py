@@ -64,7 +64,15 @@ RECTIFICATION_MOVES: dict[str, frozenset[str]] = {
 CHECKLIST_FIELDS = ["name", "description", "max_score", "position", "active"]
 SAMPLE_FIELDS = ["period", "department", "method", "amount", "seed"]
 CHECK_FIELDS = ["status", "score", "findings", "checker", "checked_at"]
-RECTIFICATION_FIELDS = ["status", "due_on", "done_note", "done_at", "verified_by", "verified_at"]
+RECTIFICATION_FIELDS = [
+    "status",
+    "due_on",
+    "done_note",
+    "done_at",
+    "review_note",
+    "verified_by",
+    "verified_at",
+]
 
 #: The random seed drawn when none is given: large enough to be unguessable in practice, small
 #: enough to read out and type back in.
@@ -494,6 +502,8 @@ def rectification_verify(
         raise DomainError(_("退回重改时请填写复查意见。"), field="comment")
     before = audit.snapshot(rectification, RECTIFICATION_FIELDS)
     rectification.status = target
+    # The latest re-check's words stay on the task, so whoever reworks it can read them there.
+    rectification.review_note = comment
     if passed:
         rectification.verified_by = by
         rectification.verified_at = timezone.now()

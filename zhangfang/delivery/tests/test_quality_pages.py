@@ -301,6 +301,9 @@ def test_the_assignee_marks_done_and_the_head_sends_back_then_passes(client, fir
     assert r.status == RectificationStatus.OPEN
 
     as_user(client, firm, "accountant")
+    # The person reworking it reads why it came back on the task itself.
+    page = client.get(reverse("delivery:rectification_detail", args=[r.pk])).content.decode()
+    assert "复查意见" in page and "不完整" in page
     client.post(action_url(r, "done"), {"done-note": "补全了"})
     as_user(client, firm, "head")
     client.post(action_url(r, "verify"), {"verify-passed": "1"})
