@@ -355,21 +355,20 @@ _INSERT_COLUMNS: dict[str, object] = {
 
 
 def insert_work(rows: Iterable[object]) -> None:
-    """Insert new work (objects with the column attributes: ``NewWork`` or unsaved ``WorkItem``)
-    with one prepared statement per batch.
+    """Insert new work (objects with the column attributes: ``NewWork`` or unsaved ``WorkItem``).
 
     ``bulk_create`` spends about 0.2 ms a row building SQL (35 s for the 130,000 rows of a
     10,000-client month, against a 20 s budget); these rows are new and already checked, so they
-    go straight to the driver, through the backend's own value adapters.
+    go straight to the driver, through the backend's own value adapters: COPY on PostgreSQL, a
+    thousand rows per INSERT on SQLite.
     """
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     columns = [*_INSERT_COLUMNS, "created_at", "updated_at", "version"]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(WorkItem._meta.db_table),
-        ", ".join(ops.quote_name(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
+    head = "INSERT INTO {} ({}) VALUES ".format(
+        ops.quote_name(WorkItem._meta.db_table), ", ".join(ops.quote_name(c) for c in columns)
     )
+    placeholders = "({})".format(", ".join(["%s"] * len(columns)))
     adapters = {
         "period": ops.adapt_datefield_value,
         "opens_on": ops.adapt_datefield_value,
@@ -386,9 +385,24 @@ def insert_work(rows: Iterable[object]) -> None:
             value = getattr(row, name, default)
             values.append(adapt(value) if adapt is not None and value is not None else value)
         params.append((*values, now, now, 1))
+    if connection.vendor == "postgresql":
+        # COPY streams the rows in one statement; the driver neither parses nor plans SQL for
+        # them (psycopg re-parses a long multi-row INSERT for each batch).
+        table = ops.quote_name(WorkItem._meta.db_table)
+        names = ", ".join(ops.quote_name(c) for c in columns)
+        statement = f"COPY {table} ({names}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in params:
+                copy.write_row(row)
+        return
+    batch = 1000  # 18 values a row: within SQLite's limit on parameters
     with connection.cursor() as cursor:
-        for start in range(0, len(params), 5000):
-            cursor.executemany(sql, params[start : start + 5000])
+        for start in range(0, len(params), batch):
+            chunk = params[start : start + batch]
+            cursor.execute(
+                head + ", ".join([placeholders] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
 
 @transaction.atomic
