@@ -123,7 +123,3 @@ class CreditForm(StyledFormMixin, forms.Form):
 
 class VoidForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(label=_("作废原因"), max_length=150)
-
-
-class ClientSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100)

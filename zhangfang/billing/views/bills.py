@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from zhangfang.billing.forms.bills import (
     BillFilterForm,
     BillForm,
-    ClientSearchForm,
     CreditForm,
     VoidForm,
 )
@@ -27,6 +26,7 @@ from zhangfang.billing.models import Bill, BillKind, BillStatus
 from zhangfang.billing.selectors import bills as selectors
 from zhangfang.billing.services import bills as services
 from zhangfang.billing.services.ledger import OWING
+from zhangfang.clients.picker import client_picker
 from zhangfang.core.errors import DomainError
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
@@ -133,19 +133,15 @@ def bill_list(request):
 # ---------------------------------------------------------------------------------------------
 
 
-def client_picker(request, *, title: str, next_url_name: str):
+def bill_client_picker(request, *, title: str, next_url_name: str):
     """The form page without a client: search one (htmx updates the results) and pick it."""
-    search = ClientSearchForm(request.GET)
-    q = search.cleaned_data["q"] if search.is_valid() else ""
-    context = {
-        "title": title,
-        "q": q,
-        "next_url": reverse(next_url_name),
-        "results": selectors.client_search(user=request.user, q=q),
-    }
-    if wants_fragment(request):
-        return render(request, "billing/bill_client_picker.html#results", context)
-    return render(request, "billing/bill_client_picker.html", context)
+    return client_picker(
+        request,
+        template="billing/bill_client_picker.html",
+        url=reverse(next_url_name),
+        search=lambda q: selectors.client_search(user=request.user, q=q),
+        title=title,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +178,7 @@ def _prefilled(request, addons) -> dict:
 def bill_create(request):
     client_pk = request.GET.get("client") or request.POST.get("client")
     if not client_pk:
-        return client_picker(request, title=_("开具账单"), next_url_name="billing:bill_create")
+        return bill_client_picker(request, title=_("开具账单"), next_url_name="billing:bill_create")
     client = selectors.billable_client(
         user=request.user, pk=int(client_pk) if str(client_pk).isdigit() else None
     )

@@ -27,7 +27,7 @@ from zhangfang.billing.models import Payment, PaymentMethod
 from zhangfang.billing.selectors import bills as bill_selectors
 from zhangfang.billing.selectors import payments as selectors
 from zhangfang.billing.services import payments as services
-from zhangfang.billing.views.bills import can_write, client_picker, writer_roles
+from zhangfang.billing.views.bills import bill_client_picker, can_write, writer_roles
 from zhangfang.core.errors import DomainError
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 
@@ -115,7 +115,9 @@ def payment_list(request):
 def payment_create(request):
     client_pk = request.GET.get("client") or request.POST.get("client")
     if not client_pk:
-        return client_picker(request, title=_("登记收款"), next_url_name="billing:payment_create")
+        return bill_client_picker(
+            request, title=_("登记收款"), next_url_name="billing:payment_create"
+        )
     client = bill_selectors.billable_client(
         user=request.user, pk=int(client_pk) if str(client_pk).isdigit() else None
     )

@@ -288,10 +288,6 @@ def initial_from_version(version: ServicePlanVersion, *, plan_version: int) -> d
     }
 
 
-class ClientSearchForm(forms.Form):
-    q = forms.CharField(label=gettext_lazy("搜索客户"), required=False, max_length=100)
-
-
 class PlanWithdrawForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("撤回原因"), required=False, max_length=200)
 

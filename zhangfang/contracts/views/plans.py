@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from zhangfang.clients.picker import client_picker
 from zhangfang.contracts.forms.plans import (
-    ClientSearchForm,
     PlanForm,
     PlanPricingForm,
     PlanWithdrawForm,
@@ -184,22 +184,18 @@ def plan_create(request):
 
 def _client_picker(request):
     """The new-plan page without a client: search for one (htmx updates the results)."""
-    search = ClientSearchForm(request.GET)
-    q = search.cleaned_data["q"] if search.is_valid() else ""
-    # The quote calculator's figures ride along, so the chosen client's form opens with them.
-    carry = request.GET.copy()
-    for key in ("q", "client"):
-        carry.pop(key, None)
-    context = {
-        "search": search,
-        "q": q,
-        "carry": [(key, value) for key, values in carry.lists() for value in values],
-        "carry_query": carry.urlencode(),
-        "results": selectors.plannable_client_search(user=request.user, q=q),
-    }
-    if wants_fragment(request):
-        return render(request, "contracts/plan_client_picker.html#results", context)
-    return render(request, "contracts/plan_client_picker.html", context)
+    return client_picker(
+        request,
+        template="contracts/plan_client_picker.html",
+        url=reverse("contracts:plan_create"),
+        search=lambda q: selectors.plannable_client_search(user=request.user, q=q),
+        # The quote calculator's figures ride along, so the chosen client's form opens with them.
+        carry=request.GET,
+        picker_hint=_(
+            "只列出您可以查看的潜在客户和服务中客户。也可以在客户页面的“服务方案”标签中新建。"
+        ),
+        picker_empty=_("没有找到可新建方案的客户。潜在客户需先在客户列表中登记。"),
+    )
 
 
 @writer_roles

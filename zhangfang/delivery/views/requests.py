@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from zhangfang.contracts.forms.plans import ClientSearchForm
+from zhangfang.clients.picker import client_picker
 from zhangfang.core.errors import DomainError
 from zhangfang.core.forms import add_service_error
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
@@ -168,13 +168,13 @@ def request_create(request):
 
 def _client_picker(request):
     """The new-request page without a client: search for one (htmx updates the results)."""
-    search = ClientSearchForm(request.GET)
-    q = search.cleaned_data["q"] if search.is_valid() else ""
-    context = {"q": q, "results": selectors.intake_client_search(user=request.user, q=q)}
-    template = "delivery/request_client_picker.html"
-    if wants_fragment(request):
-        return render(request, f"{template}#results", context)
-    return render(request, template, context)
+    return client_picker(
+        request,
+        template="delivery/request_client_picker.html",
+        url=reverse("delivery:request_create"),
+        search=lambda q: selectors.intake_client_search(user=request.user, q=q),
+        picker_hint=_("只列出您可以查看的客户。也可以在客户页面的“客户需求”标签中登记。"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

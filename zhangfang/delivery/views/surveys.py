@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zhangfang.contracts.forms.plans import ClientSearchForm
+from zhangfang.clients.picker import client_picker
 from zhangfang.core import policy
 from zhangfang.core.errors import DomainError
 from zhangfang.core.forms import add_service_error
@@ -176,13 +176,13 @@ def survey_send(request):
 
 
 def _client_picker(request):
-    search = ClientSearchForm(request.GET)
-    q = search.cleaned_data["q"] if search.is_valid() else ""
-    context = {"q": q, "results": request_selectors.intake_client_search(user=request.user, q=q)}
-    template = "delivery/survey_client_picker.html"
-    if wants_fragment(request):
-        return render(request, f"{template}#results", context)
-    return render(request, template, context)
+    """The send page without a client: search for one (htmx updates the results)."""
+    return client_picker(
+        request,
+        template="delivery/survey_client_picker.html",
+        url=reverse("delivery:survey_send"),
+        search=lambda q: request_selectors.intake_client_search(user=request.user, q=q),
+    )
 
 
 @send_roles
