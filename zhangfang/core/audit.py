@@ -28,7 +28,8 @@ def label_of(obj: models.Model) -> str:
     return obj._meta.label_lower
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as the audit trail stores it: text for a record, a date or an amount."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
@@ -50,7 +51,7 @@ def snapshot(
         if name in masked:
             values[name] = MASKED if getattr(obj, name) else ""
         elif field.is_relation:
-            values[name] = _jsonable(getattr(obj, name))
+            values[name] = jsonable(getattr(obj, name))
         elif field.choices:
             values[name] = str(getattr(obj, f"get_{name}_display")())
         elif isinstance(field, models.DecimalField) and isinstance(getattr(obj, name), Decimal):
@@ -58,7 +59,7 @@ def snapshot(
             places = Decimal(1).scaleb(-field.decimal_places)
             values[name] = str(getattr(obj, name).quantize(places))
         else:
-            values[name] = _jsonable(getattr(obj, name))
+            values[name] = jsonable(getattr(obj, name))
     return values
 
 

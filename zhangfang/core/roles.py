@@ -43,3 +43,17 @@ def has_role(user, *roles: str) -> bool:
 
 def is_admin(user) -> bool:
     return has_role(user, Role.ADMIN)
+
+
+def heads_department(user, *department_ids: int | None) -> bool:
+    """Whether ``user`` is a department head of one of ``department_ids``."""
+    return (
+        has_role(user, Role.DEPARTMENT_HEAD)
+        and user.department_id is not None
+        and user.department_id in department_ids
+    )
+
+
+def is_admin_or_head_of(user, *department_ids: int | None) -> bool:
+    """An administrator, or a head of one of ``department_ids`` (the usual "who may decide")."""
+    return is_admin(user) or heads_department(user, *department_ids)

@@ -63,6 +63,7 @@ from zhangfang.delivery.services.generation import (
     missing_work,
     next_month,
     period_of,
+    previous_month,
 )
 from zhangfang.delivery.services.requests import RESPONSE_HOURS_SETTING
 from zhangfang.staff.models import User
@@ -129,7 +130,7 @@ def _at(day: dt.date, rng: random.Random) -> dt.datetime:
 def _months_back(today: dt.date, months: int) -> dt.date:
     period = period_of(today)
     for _ in range(months):
-        period = (period - dt.timedelta(days=1)).replace(day=1)
+        period = previous_month(period)
     return period
 
 

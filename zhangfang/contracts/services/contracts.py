@@ -54,7 +54,7 @@ from zhangfang.core.editing import apply_edit, lock_version
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.money import format_rmb
 from zhangfang.core.numbering import yearly_number
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import Role, has_role, heads_department
 
 #: Where a contract in each status may go; nothing leaves 到期 or 终止.
 CONTRACT_MOVES: dict[str, frozenset[str]] = {
@@ -126,14 +126,6 @@ def _locked(contract: Contract) -> Contract:
     return Contract.objects.select_for_update(of=("self",)).get(pk=contract.pk)
 
 
-def _is_head_of(user, department_id: int | None) -> bool:
-    return (
-        has_role(user, Role.DEPARTMENT_HEAD)
-        and department_id is not None
-        and user.department_id == department_id
-    )
-
-
 def _is_drafter(user, contract: Contract) -> bool:
     return user is not None and user.pk in (contract.owner_id, contract.created_by_id)
 
@@ -176,7 +168,7 @@ def can_edit(user, contract: Contract) -> bool:
     administrator, while the contract is a draft or was returned."""
     return contract.status in EDITABLE_STATUSES and (
         _is_drafter(user, contract)
-        or _is_head_of(user, contract.department_id)
+        or heads_department(user, contract.department_id)
         or has_role(user, Role.ADMIN)
     )
 
@@ -192,20 +184,20 @@ def can_review(user, contract: Contract) -> bool:
     a review is a second pair of eyes (policy 二（三）4: 提交公司审核)."""
     if contract.status != ContractStatus.PENDING or _is_drafter(user, contract):
         return False
-    return _is_head_of(user, contract.department_id) or has_role(user, Role.ADMIN)
+    return heads_department(user, contract.department_id) or has_role(user, Role.ADMIN)
 
 
 def can_sign(user, contract: Contract) -> bool:
     return contract.status == ContractStatus.APPROVED and (
         user.pk == contract.owner_id
-        or _is_head_of(user, contract.department_id)
+        or heads_department(user, contract.department_id)
         or has_role(user, Role.ADMIN)
     )
 
 
 def can_terminate(user, contract: Contract) -> bool:
     return ContractStatus.TERMINATED in CONTRACT_MOVES[contract.status] and (
-        _is_head_of(user, contract.department_id) or has_role(user, Role.ADMIN)
+        heads_department(user, contract.department_id) or has_role(user, Role.ADMIN)
     )
 
 
@@ -213,7 +205,7 @@ def can_renew(user, contract: Contract) -> bool:
     return contract.status in RENEWABLE_STATUSES and (
         user.pk == contract.owner_id
         or (has_role(user, Role.SALES) and user.pk == contract.created_by_id)
-        or _is_head_of(user, contract.department_id)
+        or heads_department(user, contract.department_id)
         or has_role(user, Role.ADMIN)
     )
 

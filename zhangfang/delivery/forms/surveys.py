@@ -20,6 +20,7 @@ from zhangfang.delivery.selectors.surveys import (
     FollowUpFilters,
     SurveyFilters,
 )
+from zhangfang.delivery.services.generation import period_of, previous_month
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -43,7 +44,7 @@ FOLLOW_UP_VIEWS = [(MINE, gettext_lazy("我的跟进")), (ALL, gettext_lazy("全
 
 
 def this_month() -> dt.date:
-    return timezone.localdate().replace(day=1)
+    return period_of(timezone.localdate())
 
 
 class MonthField(forms.DateField):
@@ -160,4 +161,4 @@ class StandardsForm(forms.Form):
         value = self.cleaned_data.get("period") if self.is_valid() else None
         # A month's figures are whole once it has ended (its returns filed, its books checked):
         # the page opens on the month before this one.
-        return value or (this_month() - dt.timedelta(days=1)).replace(day=1)
+        return value or previous_month(timezone.localdate())

@@ -32,6 +32,7 @@ from zhangfang.delivery.services.generation import (
     next_month,
     period_deadline,
     period_of,
+    previous_month,
 )
 from zhangfang.delivery.wiring.work import DEADLINE_WARNING_DAYS
 from zhangfang.staff.models import User
@@ -72,10 +73,6 @@ def item_url(pk: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # Periods and deadlines
 # ---------------------------------------------------------------------------------------------
-
-
-def previous_month(period: dt.date) -> dt.date:
-    return period_of(period_of(period) - dt.timedelta(days=1))
 
 
 def default_period(today: dt.date) -> dt.date:

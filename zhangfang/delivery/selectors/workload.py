@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhangfang.clients.models import Client, ClientStatus
 from zhangfang.clients.services import REASSIGNABLE
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import Role, has_role, is_admin_or_head_of
 from zhangfang.delivery.models import (
     OPEN_STATUSES,
     OPEN_WORK,
@@ -84,13 +84,7 @@ def sees_all_departments(user) -> bool:
 
 def can_hand_over(user, person: User) -> bool:
     """An administrator, or a head of ``person``'s department."""
-    if has_role(user, Role.ADMIN):
-        return True
-    return (
-        has_role(user, Role.DEPARTMENT_HEAD)
-        and user.department_id is not None
-        and user.department_id == person.department_id
-    )
+    return is_admin_or_head_of(user, person.department_id)
 
 
 def handover_person(*, user, pk: int) -> User | None:

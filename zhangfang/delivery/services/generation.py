@@ -104,6 +104,11 @@ def next_month(period: dt.date) -> dt.date:
     return (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def previous_month(day: dt.date) -> dt.date:
+    """The period before the one ``day`` falls in."""
+    return period_of(period_of(day) - dt.timedelta(days=1))
+
+
 def last_day(period: dt.date) -> dt.date:
     return next_month(period) - dt.timedelta(days=1)
 

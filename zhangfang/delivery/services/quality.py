@@ -28,7 +28,7 @@ from zhangfang.core import audit, policy
 from zhangfang.core.calendar import add_working_days
 from zhangfang.core.editing import apply_edit, lock_version
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import Role, has_role, is_admin_or_head_of
 from zhangfang.delivery.models import (
     ChecklistItem,
     CheckStatus,
@@ -94,24 +94,12 @@ def can_keep_checklist(user) -> bool:
 
 def can_draw(user, department) -> bool:
     """Administrators draw for any department; a head for their own."""
-    if has_role(user, Role.ADMIN):
-        return True
-    return (
-        department is not None
-        and has_role(user, Role.DEPARTMENT_HEAD)
-        and user.department_id == department.pk
-    )
+    return is_admin_or_head_of(user, department.pk if department is not None else None)
 
 
 def heads_check(user, check: QualityCheck) -> bool:
     """An administrator, or the head of the sample's department or of the client's."""
-    if has_role(user, Role.ADMIN):
-        return True
-    return (
-        has_role(user, Role.DEPARTMENT_HEAD)
-        and user.department_id is not None
-        and user.department_id in (check.sample.department_id, check.item.client.department_id)
-    )
+    return is_admin_or_head_of(user, check.sample.department_id, check.item.client.department_id)
 
 
 def can_record(user, check: QualityCheck) -> bool:

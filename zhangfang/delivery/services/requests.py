@@ -20,7 +20,7 @@ from zhangfang.clients.selectors import client_visible_q
 from zhangfang.core import audit, policy
 from zhangfang.core.calendar import add_office_hours
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import Role, has_role, is_admin_or_head_of
 from zhangfang.delivery.models import (
     RequestStatus,
     RouteTarget,
@@ -85,13 +85,7 @@ def can_register(user) -> bool:
 
 def _heads_request(user, request: ServiceRequest) -> bool:
     """An administrator, or the head of the request's department or of the client's."""
-    if has_role(user, Role.ADMIN):
-        return True
-    return (
-        has_role(user, Role.DEPARTMENT_HEAD)
-        and user.department_id is not None
-        and (user.department_id in (request.department_id, request.client.department_id))
-    )
+    return is_admin_or_head_of(user, request.department_id, request.client.department_id)
 
 
 def can_work(user, request: ServiceRequest) -> bool:

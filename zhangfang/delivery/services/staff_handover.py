@@ -35,10 +35,6 @@ from zhangfang.staff.models import User
 from zhangfang.staff.services import user_update
 
 
-def _shown(user: User | None) -> str | None:
-    return str(user) if user is not None else None
-
-
 def _check_colleague(kind: str, colleague: User, person: User, by) -> None:
     label = KIND_LABELS[kind]
     if colleague.pk == person.pk:
@@ -91,7 +87,7 @@ def _move_records(kind: str, person: User, colleague: User, by) -> int:
             by=by,
             obj=record,
             anchor=anchors[kind](record),
-            changes={person_field: [_shown(person), _shown(colleague)]},
+            changes={person_field: [audit.jsonable(person), audit.jsonable(colleague)]},
             detail=_("离岗交接"),
         )
         moved += 1

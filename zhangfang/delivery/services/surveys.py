@@ -25,7 +25,7 @@ from zhangfang.core import audit, policy
 from zhangfang.core.calendar import add_working_days
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.links import link_pk, link_token
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import Role, has_role, is_admin_or_head_of
 from zhangfang.delivery.models import FollowUp, FollowUpStatus, Survey
 from zhangfang.delivery.wiring.surveys import FOLLOW_UP_DAYS, SURVEY_LINK_DAYS, SURVEY_LOW_SCORE
 from zhangfang.notifications.services import notify
@@ -69,15 +69,9 @@ def can_send(user) -> bool:
 
 def can_close(user, follow_up: FollowUp) -> bool:
     """The assignee, the head it was given to, a head of the client's department, an admin."""
-    if has_role(user, Role.ADMIN):
-        return True
     if user.pk in (follow_up.assignee_id, follow_up.head_id):
         return True
-    return (
-        has_role(user, Role.DEPARTMENT_HEAD)
-        and user.department_id is not None
-        and user.department_id == follow_up.survey.client.department_id
-    )
+    return is_admin_or_head_of(user, follow_up.survey.client.department_id)
 
 
 # ---------------------------------------------------------------------------------------------

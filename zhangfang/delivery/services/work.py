@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from zhangfang.core import audit
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
-from zhangfang.core.roles import Role, has_role
+from zhangfang.core.roles import is_admin_or_head_of
 from zhangfang.delivery.models import (
     ConfirmationStatus,
     WorkItem,
@@ -49,13 +49,7 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 
 def heads_client(user, client) -> bool:
     """An administrator, or a head of the client's department."""
-    if has_role(user, Role.ADMIN):
-        return True
-    return (
-        has_role(user, Role.DEPARTMENT_HEAD)
-        and user.department_id is not None
-        and user.department_id == client.department_id
-    )
+    return is_admin_or_head_of(user, client.department_id)
 
 
 def can_work(user, item: WorkItem) -> bool:
@@ -139,13 +133,6 @@ def _locked(item: WorkItem) -> WorkItem:
     )
 
 
-def _shown(value: Any) -> Any:
-    """A value as the audit trail stores it: text for a person or a date, None for nothing."""
-    if value is None or isinstance(value, bool):
-        return value
-    return str(value)
-
-
 def _describe(item: WorkItem) -> str:
     return f"{item.client} · {item.period:%Y-%m} · {item.label}"
 
@@ -185,7 +172,7 @@ def _move(item: WorkItem, to: str, by, *, fields: dict[str, Any] | None = None, 
         old = getattr(item, name)
         if old != value:
             setattr(item, name, value)
-            changes[name] = [_shown(old), _shown(value)]
+            changes[name] = [audit.jsonable(old), audit.jsonable(value)]
     item.version += 1
     item.save()
     audit.record(
@@ -258,7 +245,7 @@ def work_reassign(*, item: WorkItem, to, by) -> WorkItem:
         raise DomainError(_("请选择在职的员工。"), field="assignee")
     if current.assignee_id == to.pk:
         return current
-    before = _shown(current.assignee)
+    before = audit.jsonable(current.assignee)
     current.assignee = to
     current.version += 1
     current.save(update_fields=["assignee", "version", "updated_at"])
@@ -267,7 +254,7 @@ def work_reassign(*, item: WorkItem, to, by) -> WorkItem:
         by=by,
         obj=current,
         anchor=current.client,
-        changes={"assignee": [before, _shown(to)]},
+        changes={"assignee": [before, audit.jsonable(to)]},
     )
     return current
 

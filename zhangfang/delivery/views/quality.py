@@ -3,8 +3,6 @@ their checks, scoring a check, the rectification tasks and the quality score tab
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -32,6 +30,7 @@ from zhangfang.delivery.forms.quality import (
 from zhangfang.delivery.models import CheckStatus, RectificationStatus
 from zhangfang.delivery.selectors import quality as selectors
 from zhangfang.delivery.services import quality as services
+from zhangfang.delivery.services.generation import previous_month
 
 PAGE_SIZE = 25
 
@@ -179,8 +178,9 @@ def sample_create(request):
     if not departments.exists():
         raise PermissionDenied
     today = timezone.localdate()
-    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    form = SampleForm(request.POST or None, departments=departments, initial={"period": last_month})
+    form = SampleForm(
+        request.POST or None, departments=departments, initial={"period": previous_month(today)}
+    )
     created = {}
 
     def draw():
@@ -388,8 +388,7 @@ def rectification_action(request, pk: int, action: str):
 @head_roles
 def quality_scores(request):
     today = timezone.localdate()
-    default = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    period = PeriodForm(request.GET).period_or(default)
+    period = PeriodForm(request.GET).period_or(previous_month(today))
     context = {
         "period": period,
         "filter_bar": FilterBar(

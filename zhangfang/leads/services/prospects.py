@@ -353,7 +353,7 @@ class _BatchSnapshot:
                         self.names[key] = str(getattr(prospect, name))
                     values[name] = self.names[key]
             else:
-                values[name] = audit._jsonable(getattr(prospect, name))
+                values[name] = audit.jsonable(getattr(prospect, name))
         return values
 
 

@@ -14,8 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from zhangfang.delivery.models import WorkItem
-from zhangfang.delivery.selectors.work_board import previous_month
-from zhangfang.delivery.services.generation import period_of, work_generate
+from zhangfang.delivery.services.generation import period_of, previous_month, work_generate
 
 
 def _period(text: str) -> dt.date:
