@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "zhangfang.contracts",
     "zhangfang.billing",
     "zhangfang.delivery",
+    "zhangfang.care",
+    "zhangfang.complaints",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +225,19 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "zhangfang@localhost")
+# Mail to clients (bulletins, greetings, invitations) goes out by SMTP when EMAIL_HOST is set;
+# otherwise each message is written as a file under var/outbox, so nothing is lost and a firm can
+# check what would have been sent before it configures a mail server.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if NOTIFICATION_EMAIL
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "outbox"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# SMS and WeChat adapters (dotted paths to classes, see zhangfang/notifications/channels.py).
+SMS_BACKEND = env_str("SMS_BACKEND", "")
+WECHAT_BACKEND = env_str("WECHAT_BACKEND", "")
 FIRM_NAME = env_str("FIRM_NAME", "账房代账")
 
 LOGGING = {

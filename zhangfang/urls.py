@@ -13,4 +13,6 @@ urlpatterns = [
     path("contracts/", include("zhangfang.contracts.urls")),
     path("billing/", include("zhangfang.billing.urls")),
     path("delivery/", include("zhangfang.delivery.urls")),
+    path("care/", include("zhangfang.care.urls")),
+    path("complaints/", include("zhangfang.complaints.urls")),
 ]

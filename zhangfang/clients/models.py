@@ -52,6 +52,21 @@ class Industry(models.TextChoices):
     INTERNATIONAL = "T", _("国际组织")
 
 
+class ClientTag(models.Model):
+    """A firm-defined label on clients (e.g. 高新企业, 出口退税), for targeting bulletins."""
+
+    name = models.CharField(_("标签"), max_length=30, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("客户标签")
+        verbose_name_plural = _("客户标签")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Client(models.Model):
     name = models.CharField(_("客户名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=30, blank=True)
@@ -74,6 +89,11 @@ class Client(models.Model):
     )
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
     address = models.CharField(_("经营地址"), max_length=200, blank=True)
+    # The district (区/县) the client is registered in: bulletins on local policy target it.
+    region = models.CharField(_("所在区域"), max_length=30, blank=True, db_index=True)
+    tags = models.ManyToManyField(
+        ClientTag, verbose_name=_("标签"), blank=True, related_name="clients"
+    )
     phone = models.CharField(_("公司电话"), max_length=30, blank=True)
     email = models.EmailField(_("电子邮箱"), blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
@@ -165,6 +185,10 @@ class Contact(models.Model):
     id_number = EncryptedTextField(_("身份证号"), blank=True)
     # Taken from the 身份证号 when one is entered, for birthday greetings (policy 四（二）2).
     birthday = models.DateField(_("生日"), null=True, blank=True)
+    # Many people celebrate the 农历 date of their birth; the greeting then follows the lunar
+    # calendar, converted from ``birthday`` (the solar date of birth).
+    birthday_lunar = models.BooleanField(_("按农历过生日"), default=False)
+    greetings_opt_out = models.BooleanField(_("不接收祝福"), default=False)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     notes = models.CharField(_("备注"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from lunardate import LunarDate
 
 from zhangfang.core import policy
 
@@ -45,6 +46,10 @@ __all__ = [
     "is_statutory_holiday",
     "is_working_day",
     "local_midnight",
+    "lunar_anniversaries",
+    "lunar_to_solar",
+    "qingming",
+    "solar_to_lunar",
     "working_days_between",
     "year_has_schedule",
     "years_missing_schedule",
@@ -427,3 +432,54 @@ def year_has_schedule(year: int) -> bool:
 def years_missing_schedule(years: Iterable[int]) -> list[int]:
     """The years among ``years`` without a holiday schedule, sorted, each once."""
     return [year for year in sorted(set(years)) if not year_has_schedule(year)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The lunar calendar (农历) and solar terms, for greetings (policy 四（二）2)
+# ---------------------------------------------------------------------------------------------
+
+
+def lunar_to_solar(year: int, month: int, day: int) -> dt.date:
+    """The solar date of day ``day`` of the (ordinary, not leap) lunar month ``month`` of lunar
+    year ``year``.
+
+    A lunar month has 29 or 30 days; a 30th that the month lacks that year is kept on its 29th,
+    as people do with a birthday on 腊月三十 in a year whose 腊月 is short.
+    """
+    for candidate in range(day, 28, -1) if day > 29 else (day,):
+        try:
+            return LunarDate(year, month, candidate).to_solar_date()
+        except ValueError:
+            continue
+    raise ValueError(f"no lunar date {year}-{month}-{day}")
+
+
+def solar_to_lunar(day: dt.date) -> tuple[int, int, int, bool]:
+    """``(lunar year, month, day, is leap month)`` of a solar date."""
+    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
+    return lunar.year, lunar.month, lunar.day, bool(lunar.isLeapMonth)
+
+
+def lunar_anniversaries(month: int, day: int, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Solar dates in ``start``–``end`` (inclusive) on which lunar ``month``/``day`` falls.
+
+    The lunar year begins in late January or February, so a window may meet the date of two lunar
+    years (腊月 dates fall in the next solar year); both lunar years are tried.
+    """
+    found = []
+    for lunar_year in range(start.year - 1, end.year + 1):
+        try:
+            solar = lunar_to_solar(lunar_year, month, day)
+        except ValueError:
+            continue
+        if start <= solar <= end:
+            found.append(solar)
+    return sorted(found)
+
+
+def qingming(year: int) -> dt.date:
+    """The day of the 清明 solar term in ``year`` (4 or 5 April)."""
+    for day, name in chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 10)):
+        if name == "清明":
+            return day
+    raise ValueError(f"清明 of {year} not known")  # pragma: no cover - the package covers 1900–2100
