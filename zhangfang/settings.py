@@ -239,6 +239,9 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 SMS_BACKEND = env_str("SMS_BACKEND", "")
 WECHAT_BACKEND = env_str("WECHAT_BACKEND", "")
 FIRM_NAME = env_str("FIRM_NAME", "账房代账")
+# Where clients reach this site: links in mail sent by periodic jobs (greetings, bulletins) start
+# with it, as a job has no request to take the host from.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

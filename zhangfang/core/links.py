@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 
 
@@ -23,3 +24,9 @@ def link_pk(salt: str, token: str) -> int | None:
     except (signing.BadSignature, ValueError):
         return None
     return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
+
+
+def absolute_url(path: str, base_url: str = "") -> str:
+    """``path`` as a link a client can open from outside: on ``base_url`` (``https://host``, from
+    the request when there is one) or else on the ``SITE_URL`` setting (periodic jobs)."""
+    return f"{(base_url or settings.SITE_URL).rstrip('/')}{path}"
