@@ -457,7 +457,7 @@ def lunar_to_solar(year: int, month: int, day: int) -> dt.date:
 def solar_to_lunar(day: dt.date) -> tuple[int, int, int, bool]:
     """``(lunar year, month, day, is leap month)`` of a solar date."""
     lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
-    return lunar.year, lunar.month, lunar.day, bool(lunar.isLeapMonth)
+    return lunar.year, lunar.month, lunar.day, bool(lunar.is_leap_month)
 
 
 def lunar_anniversaries(month: int, day: int, start: dt.date, end: dt.date) -> list[dt.date]:
