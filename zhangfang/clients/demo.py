@@ -31,6 +31,7 @@ from django.db import transaction
 from zhangfang.clients.models import (
     Client,
     ClientStatus,
+    ClientTag,
     Contact,
     ContactRole,
     ImportanceTier,
@@ -78,6 +79,21 @@ _TIER_WEIGHTS = {
         (ImportanceTier.BASIC, 50),
     ],
 }
+#: Demo tags (policy 四（二）1 targets bulletins by tag): the name, the industries (GB/T 4754
+#: sections) and taxpayer type it suits (``None``: any), and the share of those that carry it.
+DEMO_TAGS: list[tuple[str, frozenset[str] | None, str | None, float]] = [
+    ("高新技术企业", frozenset({"C", "I", "M"}), None, 0.35),
+    ("研发费用加计扣除", frozenset({"C", "I", "M"}), None, 0.3),
+    ("出口退税", frozenset({"C", "F"}), None, 0.2),
+    ("连锁门店", frozenset({"F", "H", "O"}), None, 0.2),
+    ("小型微利企业", None, TaxpayerType.SMALL, 0.25),
+]
+#: Shares of contacts (with a known date of birth) who celebrate the 农历 date, and of all
+#: contacts who asked not to be greeted.
+LUNAR_BIRTHDAY_SHARE = 0.25
+CONTACT_EMAIL_SHARE = 0.7
+GREETINGS_OPT_OUT_SHARE = 0.05
+
 _CONTACT_TITLES = {
     ContactRole.LEGAL_REPRESENTATIVE: ["总经理", "执行董事", "董事长"],
     ContactRole.FINANCE_MANAGER: ["财务经理", "财务主管", "出纳"],
@@ -239,6 +255,8 @@ def _plan_client(rng: random.Random, company: tuple[str, str, str, str], team: _
         "bank_name": bank_name,
         "bank_account": bank_account,
         "area": area,
+        # The district of the address: local bulletins (policy 四（二）1) target it.
+        "region": district_name,
         "department": team.department,
         "sales_owner": rng.choice(team.sales),
         # A prospect has no service team yet: only the salesperson who is winning it.
@@ -275,6 +293,7 @@ def plan_demo_firm(*, clients: int, seed: int = DEMO_SEED) -> dict:
             registered_capital=Decimal("40336660000.00"),
             established_on=dt.date(1987, 9, 15),
             address="广东省深圳市龙岗区坂田街道华为基地",
+            region="龙岗区",
             sales_owner=first.sales[0],
             accountant=first.accountants[0],
             tax_specialist=first.tax_specialists[0],
@@ -290,7 +309,33 @@ def plan_demo_firm(*, clients: int, seed: int = DEMO_SEED) -> dict:
         entry = _plan_client(rng, company, teams[index % len(teams)])
         entry["uscc"] = unique_uscc(entry["area"])
         planned.append(entry)
+    # Tags and greeting preferences draw from their own generator, so adding them left every
+    # other value of the plan (names, codes, teams) as the seed gave it before.
+    extras = random.Random(f"{seed}:care")
+    for entry in planned:
+        _plan_care_extras(extras, entry)
     return {"departments": departments, "staff": staff, "clients": planned}
+
+
+def _plan_care_extras(rng: random.Random, entry: dict) -> None:
+    """A client's tags and its contacts' greeting preferences (policy 四（二）)."""
+    entry["tags"] = [
+        name
+        for name, industries, taxpayer_type, share in DEMO_TAGS
+        if (industries is None or entry["industry"] in industries)
+        and (taxpayer_type is None or entry["taxpayer_type"] == taxpayer_type)
+        and rng.random() < share
+    ]
+    for contact in entry["contacts"]:
+        # A lunar birthday is converted from the date of birth, so only contacts with one.
+        contact["birthday_lunar"] = (
+            contact["birthday"] is not None and rng.random() < LUNAR_BIRTHDAY_SHARE
+        )
+        contact["greetings_opt_out"] = rng.random() < GREETINGS_OPT_OUT_SHARE
+        # Most contacts give an e-mail address (bulletins, greetings and invitations go there);
+        # example.com is reserved, so the demo never mails a real person.
+        if rng.random() < CONTACT_EMAIL_SHARE:
+            contact["email"] = f"{contact['mobile'][-8:]}@example.com"
 
 
 def _say(stdout: IO[str] | None, message: str) -> None:
@@ -362,8 +407,11 @@ def build_demo_firm(
     def user(username: str | None) -> User | None:
         return users[username] if username else None
 
+    tags = {name: ClientTag.objects.get_or_create(name=name)[0] for name, *_rule in DEMO_TAGS}
+    ClientTags = Client.tags.through
     client_rows: list[Client] = []
     contact_plans: list[list[dict]] = []
+    tag_plans: list[list[str]] = []
     for entry in plan["clients"]:
         client_rows.append(
             Client(
@@ -378,6 +426,7 @@ def build_demo_firm(
                 registered_capital=entry["registered_capital"],
                 established_on=entry["established_on"],
                 address=entry["address"],
+                region=entry["region"],
                 phone=entry["phone"],
                 bank_name=entry["bank_name"],
                 bank_account=entry["bank_account"],
@@ -390,6 +439,7 @@ def build_demo_firm(
             )
         )
         contact_plans.append(entry["contacts"])
+        tag_plans.append(entry["tags"])
 
     contact_count = 0
     for start in range(0, len(client_rows), BATCH_SIZE):
@@ -403,6 +453,14 @@ def build_demo_firm(
         ]
         Contact.objects.bulk_create(contacts, batch_size=BATCH_SIZE)
         contact_count += len(contacts)
+        ClientTags.objects.bulk_create(
+            [
+                ClientTags(client_id=client.pk, clienttag_id=tags[name].pk)
+                for client, names in zip(batch, tag_plans[start : start + BATCH_SIZE], strict=True)
+                for name in names
+            ],
+            batch_size=BATCH_SIZE,
+        )
 
     _say(
         stdout,

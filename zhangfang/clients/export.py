@@ -17,6 +17,9 @@ COLUMNS = [
     (_("法定代表人"), lambda c: c.legal_representative),
     (_("公司电话"), lambda c: c.phone),
     (_("经营地址"), lambda c: c.address),
+    (_("所在区域"), lambda c: c.region),
+    # Prefetched by selectors.with_tags: no query per row.
+    (_("标签"), lambda c: "、".join(tag.name for tag in c.tags.all())),
     (_("服务部门"), lambda c: c.department or ""),
     (_("业务负责人"), lambda c: c.sales_owner or ""),
     (_("主办会计"), lambda c: c.accountant or ""),

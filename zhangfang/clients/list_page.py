@@ -24,6 +24,8 @@ class ClientFilterForm(forms.Form):
     tier = forms.ChoiceField(required=False, choices=ImportanceTier.choices)
     staff = forms.IntegerField(required=False, min_value=1)
     department = forms.IntegerField(required=False, min_value=1)
+    region = forms.CharField(required=False, max_length=30)
+    tag = forms.IntegerField(required=False, min_value=1)
 
     def filters(self) -> selectors.ClientFilters:
         self.is_valid()
@@ -38,6 +40,8 @@ class ClientFilterForm(forms.Form):
             tier=values.get("tier") or "",
             staff=values.get("staff"),
             department=values.get("department"),
+            region=(values.get("region") or "").strip(),
+            tag=values.get("tag"),
         )
 
 
@@ -51,6 +55,7 @@ COLUMNS = [
     ("tier", _("重要程度"), True),
     ("", _("主办会计"), True),
     ("", _("服务部门"), True),
+    ("", _("所在区域"), True),
     ("updated", _("更新时间"), True),
 ]
 
@@ -65,7 +70,13 @@ def filtered_clients(request, *, table_row_only: bool = False):
     return state, filters, queryset
 
 
-def _filter_bar(filters: selectors.ClientFilters, state: ListState, team: list) -> FilterBar:
+def _filter_bar(
+    filters: selectors.ClientFilters,
+    state: ListState,
+    team: list,
+    regions: list[tuple[str, str]],
+    tags: list[tuple[int, str]],
+) -> FilterBar:
     return FilterBar(
         action=reverse("clients:list"),
         target="#client-table",
@@ -89,6 +100,8 @@ def _filter_bar(filters: selectors.ClientFilters, state: ListState, team: list) 
                 value=filters.department or "",
                 options=selectors.department_options(),
             ),
+            FilterField("region", _("所在区域"), value=filters.region, options=regions),
+            FilterField("tag", _("标签"), value=filters.tag or "", options=tags),
         ],
         hidden={"sort": state.sort},
     )
@@ -106,8 +119,11 @@ def client_list_context(request, *, fragment: bool) -> dict:
         or filters.tier
         or filters.staff
         or filters.department
+        or filters.region
+        or filters.tag
     )
     team = [] if fragment else selectors.team_member_options()
+    regions, tags = ([], []) if fragment else selectors.list_filter_options(user=request.user)
     return {
         "team_options_html": options_html(team, ""),
         "page": page,
@@ -115,7 +131,7 @@ def client_list_context(request, *, fragment: bool) -> dict:
         "state": state,
         "filters": filters,
         "filters_active": filters_active,
-        "filter_bar": None if fragment else _filter_bar(filters, state, team),
+        "filter_bar": None if fragment else _filter_bar(filters, state, team, regions, tags),
         "columns": [
             {**state.column(key, label), "optional": optional} for key, label, optional in COLUMNS
         ],

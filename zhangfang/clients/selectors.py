@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
 
-from zhangfang.clients.models import Client, ClientStatus, Contact
+from zhangfang.clients.models import Client, ClientStatus, ClientTag, Contact
+from zhangfang.core.calendar import solar_to_lunar
 from zhangfang.core.scope import ScopePaths, scope_q
 from zhangfang.core.search import normalize_query
 from zhangfang.core.validators import normalize_code
@@ -43,6 +56,7 @@ LIST_ROW_FIELDS = (
     "tier",
     "updated_at",
     "search_pinyin",
+    "region",
     "accountant__name",
     "accountant__username",
     "department__name",
@@ -70,6 +84,8 @@ class ClientFilters:
     tier: str = ""
     staff: int | None = None
     department: int | None = None
+    region: str = ""
+    tag: int | None = None
 
 
 def _search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
@@ -114,6 +130,11 @@ def client_list(
             queryset = queryset.filter(**{field: value})
     if filters.department:
         queryset = queryset.filter(department_id=filters.department)
+    if filters.region:
+        queryset = queryset.filter(region=filters.region)
+    if filters.tag:
+        # One tag: at most one join row per client, so no client is listed twice.
+        queryset = queryset.filter(tags=filters.tag)
     if filters.staff:
         queryset = queryset.filter(
             Q(sales_owner_id=filters.staff)
@@ -132,7 +153,99 @@ def client_get(*, user, pk: int) -> Client | None:
 
 
 def client_contacts(client: Client) -> list[Contact]:
-    return list(client.contacts.all())
+    """The client's contacts, each with ``lunar_birthday`` (e.g. "四月廿三", or "") for display."""
+    contacts = list(client.contacts.all())
+    for contact in contacts:
+        contact.lunar_birthday = (
+            lunar_date_label(contact.birthday)
+            if contact.birthday_lunar and contact.birthday
+            else ""
+        )
+    return contacts
+
+
+_LUNAR_MONTHS = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
+_LUNAR_DAY_TENS = ("初", "十", "廿", "三")
+_DIGITS = "一二三四五六七八九十"
+
+
+def lunar_date_label(day: dt.date) -> str:
+    """The 农历 month and day of a solar date in Chinese, as a calendar prints it: 四月廿三,
+    闰二月初十, 腊月三十 (the year is left out: a birthday recurs)."""
+    _year, month, lunar_day, leap = solar_to_lunar(day)
+    if lunar_day == 10:
+        day_name = "初十"
+    elif lunar_day == 20:
+        day_name = "二十"
+    elif lunar_day == 30:
+        day_name = "三十"
+    else:
+        day_name = _LUNAR_DAY_TENS[lunar_day // 10] + _DIGITS[lunar_day % 10 - 1]
+    return f"{'闰' if leap else ''}{_LUNAR_MONTHS[month - 1]}月{day_name}"
+
+
+def client_tags(client: Client) -> list[ClientTag]:
+    """The tags of one client, by name (the detail page's overview)."""
+    return list(client.tags.order_by("name"))
+
+
+def region_options(*, user) -> list[str]:
+    """Regions already entered on the clients ``user`` may see, A–Z (suggestions on the form)."""
+    return list(
+        clients_visible_to(user)
+        .exclude(region="")
+        .order_by("region")
+        .values_list("region", flat=True)
+        .distinct()
+    )
+
+
+def list_filter_options(*, user) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """``(regions, tags)`` for the client list's filters, read in one query.
+
+    Regions are those of the clients ``user`` may see (``(region, region)`` pairs); tags are all
+    the firm's tags (``(id, name)``). A UNION keeps the list page at its pinned query count.
+    """
+    text = CharField()
+    regions = (
+        clients_visible_to(user)
+        .exclude(region="")
+        .order_by()
+        .annotate(kind=Value("region", output_field=text), key=Cast("region", text))
+        .values_list("kind", "key", "region")
+        .distinct()
+    )
+    tags = (
+        ClientTag.objects.order_by()
+        .annotate(kind=Value("tag", output_field=text), key=Cast("id", text))
+        .values_list("kind", "key", "name")
+    )
+    region_rows: list[tuple[str, str]] = []
+    tag_rows: list[tuple[int, str]] = []
+    for kind, key, label in regions.union(tags, all=True):
+        if kind == "region":
+            region_rows.append((key, label))
+        else:
+            tag_rows.append((int(key), label))
+    return sorted(set(region_rows)), sorted(tag_rows, key=lambda row: row[1])
+
+
+def tag_list() -> QuerySet[ClientTag]:
+    """All tags by name, each with ``client_count``: how many clients (firm-wide) carry it.
+
+    Tags are the firm's shared vocabulary, so the count covers every client: it is what a rename
+    or a delete affects.
+    """
+    return ClientTag.objects.annotate(client_count=Count("clients")).order_by("name")
+
+
+def tag_get(pk: int) -> ClientTag | None:
+    return ClientTag.objects.annotate(client_count=Count("clients")).filter(pk=pk).first()
+
+
+def with_tags(queryset: QuerySet[Client]) -> QuerySet[Client]:
+    """Load each client's tags in one extra query per batch (the export lists them)."""
+    return queryset.prefetch_related(Prefetch("tags", queryset=ClientTag.objects.order_by("name")))
 
 
 def client_by_uscc(uscc: str, *, exclude_pk: int | None = None) -> Client | None:

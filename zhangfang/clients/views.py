@@ -12,13 +12,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhangfang.clients import export, permissions, selectors, services, tabs
-from zhangfang.clients.forms import BulkReassignForm, ClientForm, ContactForm, StatusChangeForm
+from zhangfang.clients.forms import (
+    BulkReassignForm,
+    ClientForm,
+    ClientTagForm,
+    ContactForm,
+    StatusChangeForm,
+)
 from zhangfang.clients.list_page import client_list_context, filtered_clients
 from zhangfang.clients.models import ClientStatus
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.excel import xlsx_response
-from zhangfang.core.forms import rebased_form
+from zhangfang.core.forms import add_service_error, rebased_form
 from zhangfang.core.listing import wants_fragment
+from zhangfang.core.permissions import role_required
+from zhangfang.core.roles import Role
+from zhangfang.core.selectors import audit_history_for
+
+#: Who keeps the firm's list of client tags (a shared vocabulary for targeting bulletins).
+TAG_MANAGERS = (Role.ADMIN, Role.DEPARTMENT_HEAD)
 
 
 def client_list(request):
@@ -33,7 +45,7 @@ def client_export(request):
     if not permissions.can_export_clients(request.user):
         raise PermissionDenied
     _state, filters, queryset = filtered_clients(request)
-    queryset = selectors.with_primary_contact(queryset)
+    queryset = selectors.with_tags(selectors.with_primary_contact(queryset))
     count = queryset.count()
     services.client_list_exported(filters=filters, count=count, by=request.user)
     return xlsx_response(
@@ -55,6 +67,9 @@ def _detail_context(request, client, tab_key: str) -> dict:
             "tabs": [(t.key, t.label) for t in tabs.TABS.values()],
         }
     )
+    if tab.key == "overview":
+        # Loaded here, not by the template, so the page's queries stay in the selectors.
+        context["client_tags"] = selectors.client_tags(client)
     return context
 
 
@@ -94,14 +109,35 @@ def client_create(request):
         else:
             messages.success(request, _("客户“%(name)s”已创建。") % {"name": client.name})
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/client_form.html", {"form": form})
+    context = {"form": form, "region_options": selectors.region_options(user=request.user)}
+    return render(request, "clients/client_form.html", context)
+
+
+def _changed_since(submitted: dict, current) -> list[tuple[str, object]]:
+    """The fields someone else saved differently from what this user submitted (for a clash)."""
+    changed = []
+    for name, value in submitted.items():
+        if name in ("version", "bank_account"):
+            continue
+        label = current._meta.get_field(name).verbose_name
+        if name == "tags":
+            theirs = selectors.client_tags(current)
+            if {tag.pk for tag in value} != {tag.pk for tag in theirs}:
+                changed.append((label, "、".join(tag.name for tag in theirs)))
+        elif value != getattr(current, name):
+            changed.append((label, getattr(current, name)))
+    return changed
 
 
 def client_edit(request, pk: int):
     client = permissions.access_client(request.user, pk)
     manage_team = permissions.can_manage_team(request.user)
     form = ClientForm(request.POST or None, instance=client, can_manage_team=manage_team)
-    context = {"form": form, "c": client}
+    context = {
+        "form": form,
+        "c": client,
+        "region_options": selectors.region_options(user=request.user),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             services.client_update(
@@ -121,12 +157,7 @@ def client_edit(request, pk: int):
                 can_manage_team=manage_team,
             )
             context["conflict"] = error.message
-            context["changed_since"] = [
-                (current._meta.get_field(name).verbose_name, getattr(current, name))
-                for name in submitted
-                if name not in ("version", "bank_account")
-                and submitted[name] != getattr(current, name)
-            ]
+            context["changed_since"] = _changed_since(submitted, current)
             context["c"] = current
         except DomainError as error:
             form.add_error(None, error.message)
@@ -191,9 +222,13 @@ def contact_create(request, pk: int):
     client = permissions.access_client(request.user, pk)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.contact_create(client=client, data=form.contact_data(), by=request.user)
-        messages.success(request, _("联系人已添加。"))
-        return redirect(reverse("clients:detail", args=[client.pk]) + "?tab=contacts")
+        try:
+            services.contact_create(client=client, data=form.contact_data(), by=request.user)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("联系人已添加。"))
+            return redirect(reverse("clients:detail", args=[client.pk]) + "?tab=contacts")
     return render(request, "clients/contact_form.html", {"form": form, "c": client})
 
 
@@ -216,6 +251,8 @@ def contact_edit(request, pk: int, contact_pk: int):
                 ContactForm, request, version=current.version, instance=current
             )
             context["conflict"] = error.message
+        except DomainError as error:
+            add_service_error(form, error)
         else:
             messages.success(request, _("联系人已保存。"))
             return redirect(reverse("clients:detail", args=[client.pk]) + "?tab=contacts")
@@ -252,3 +289,73 @@ def contact_reveal(request, pk: int, contact_pk: int, field: str):
     return _revealed(
         request, services.contact_reveal(contact=contact, field=field, by=request.user)
     )
+
+
+# -- client tags --------------------------------------------------------------------------------
+
+
+def _get_tag(pk: int):
+    tag = selectors.tag_get(pk)
+    if tag is None:
+        raise Http404
+    return tag
+
+
+@role_required(*TAG_MANAGERS)
+def tag_list(request):
+    """客户标签: every tag with how many clients carry it; add, rename, delete."""
+    return render(request, "clients/tag_list.html", {"tags": list(selectors.tag_list())})
+
+
+@role_required(*TAG_MANAGERS)
+def tag_create(request):
+    form = ClientTagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tag = services.tag_create(name=form.cleaned_data["name"], by=request.user)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("已添加标签“%(name)s”。") % {"name": tag.name})
+            return redirect("clients:tag_list")
+    return render(request, "clients/tag_form.html", {"form": form, "creating": True})
+
+
+@role_required(*TAG_MANAGERS)
+def tag_edit(request, pk: int):
+    """Rename a tag; the page also shows how many clients carry it and its history."""
+    tag = _get_tag(pk)
+    form = ClientTagForm(request.POST or None, initial={"name": tag.name, "original": tag.name})
+    context = {"form": form, "creating": False, "tag": tag}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tag_rename(
+                tag=tag,
+                name=form.cleaned_data["name"],
+                expected_name=form.cleaned_data.get("original") or None,
+                by=request.user,
+            )
+        except ConcurrentEditError as error:
+            tag = _get_tag(pk)
+            data = request.POST.copy()
+            data["original"] = tag.name
+            context.update(form=ClientTagForm(data), tag=tag, conflict=error.message)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("标签已保存。"))
+            return redirect("clients:tag_list")
+    context["events"] = audit_history_for(context["tag"], limit=20)
+    return render(request, "clients/tag_form.html", context)
+
+
+@require_POST
+@role_required(*TAG_MANAGERS)
+def tag_delete(request, pk: int):
+    tag = _get_tag(pk)
+    count = services.tag_delete(tag=tag, by=request.user)
+    messages.success(
+        request,
+        _("已删除标签“%(name)s”，并从 %(count)s 个客户移除。") % {"name": tag.name, "count": count},
+    )
+    return redirect("clients:tag_list")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from zhangfang.billing.demo import build_demo_billing
+from zhangfang.care.demo import build_demo_care
 from zhangfang.clients.demo import (
     DEMO_SEED,
     build_demo_firm,
@@ -17,6 +18,7 @@ from zhangfang.clients.demo import (
     format_logins,
 )
 from zhangfang.clients.models import Client
+from zhangfang.complaints.demo import build_demo_complaints
 from zhangfang.contracts.demo import build_demo_price_list
 from zhangfang.contracts.demo_workflow import build_demo_contract_workflow
 from zhangfang.delivery.demo import build_demo_work
@@ -26,7 +28,7 @@ from zhangfang.leads.demo import PROSPECTS_PER_CLIENT, build_demo_leads
 class Command(BaseCommand):
     help = (
         "创建演示数据（部门、各角色员工、客户及联系人、潜在客户、合同与一年的收费记录、"
-        "一年的记账报税工作、质检和满意度调查）；"
+        "一年的记账报税工作、质检和满意度调查、回访、政策资讯、祝福、客户活动和客户投诉）；"
         "已有客户时不做任何改动。"
     )
 
@@ -66,6 +68,8 @@ class Command(BaseCommand):
                 build_demo_leads(prospects=prospects, seed=seed, stdout=self.stdout)
             build_demo_contract_workflow(stdout=self.stdout)
             build_demo_work(stdout=self.stdout)
+            build_demo_care(stdout=self.stdout)
+            build_demo_complaints(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("演示账号（用户名 / 密码  角色）："))
         self._print_logins(logins)
 
