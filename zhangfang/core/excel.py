@@ -1,4 +1,4 @@
-"""Excel export shared by every list page: one sheet, bold header, written in streaming mode."""
+"""Excel export shared by every list page and report: bold headers, written in streaming mode."""
 
 from __future__ import annotations
 
@@ -27,23 +27,33 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def xlsx_response(
-    *, filename: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> HttpResponse:
-    """An ``.xlsx`` download of ``rows`` under ``headers``; the file name may be Chinese."""
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
+
+
+def xlsx_workbook_response(*, filename: str, sheets: Iterable[Sheet]) -> HttpResponse:
+    """An ``.xlsx`` download with one sheet per ``(title, headers, rows)``, headers in bold; the
+    file name may be Chinese (reports export each section as a sheet)."""
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(title=sheet[:31])
     bold = Font(bold=True)
-    header_cells = []
-    for title in headers:
-        cell = WriteOnlyCell(worksheet, value=str(title))
-        cell.font = bold
-        header_cells.append(cell)
-    worksheet.append(header_cells)
-    for row in rows:
-        worksheet.append([_cell_value(value) for value in row])
+    for title, headers, rows in sheets:
+        worksheet = workbook.create_sheet(title=str(title)[:31])
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(worksheet, value=str(header))
+            cell.font = bold
+            header_cells.append(cell)
+        worksheet.append(header_cells)
+        for row in rows:
+            worksheet.append([_cell_value(value) for value in row])
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def xlsx_response(
+    *, filename: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    """An ``.xlsx`` download of ``rows`` under ``headers``; the file name may be Chinese."""
+    return xlsx_workbook_response(filename=filename, sheets=[(sheet, headers, rows)])

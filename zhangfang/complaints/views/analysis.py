@@ -7,25 +7,17 @@ administrators the whole firm or one department they pick. The figures come from
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
-from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from zhangfang.complaints.selectors import analysis as selectors
 from zhangfang.core import audit, charts
-from zhangfang.core.excel import XLSX
+from zhangfang.core.excel import xlsx_workbook_response
 from zhangfang.core.listing import wants_fragment
 from zhangfang.core.permissions import role_required
 
@@ -120,40 +112,6 @@ def complaint_analysis(request: HttpRequest) -> HttpResponse:
 
 
 # -- the Excel export --------------------------------------------------------------------------
-
-
-def _value(value: Any) -> Any:
-    """A cell value: numbers and dates as they are (Excel sorts and sums them), text as text."""
-    if value is None or isinstance(value, int | float | Decimal | dt.date):
-        return value
-    return str(value)
-
-
-def _workbook_response(
-    *, filename: str, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]
-) -> HttpResponse:
-    """An ``.xlsx`` download with one sheet per ``(title, headers, rows)``, headers in bold.
-
-    ``core.excel.xlsx_response`` writes a single sheet; this is the same style (streaming
-    write-only workbook, bold header row, a file name that may be Chinese) for several.
-    """
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, headers, rows in sheets:
-        worksheet = workbook.create_sheet(title=str(title)[:31])
-        header_cells = []
-        for header in headers:
-            cell = WriteOnlyCell(worksheet, value=str(header))
-            cell.font = bold
-            header_cells.append(cell)
-        worksheet.append(header_cells)
-        for row in rows:
-            worksheet.append([_value(value) for value in row])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _sheets(report: selectors.Report) -> list[tuple[str, list[str], list[list[Any]]]]:
@@ -308,7 +266,7 @@ def complaint_analysis_export(request: HttpRequest) -> HttpResponse:
         % {"period": report.period.label, "scope": scope_name},
     )
     period = report.period
-    return _workbook_response(
+    return xlsx_workbook_response(
         filename=_("客户投诉分析") + f"-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx",
         sheets=_sheets(report),
     )
