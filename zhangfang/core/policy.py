@@ -163,17 +163,6 @@ register(
         help_text=gettext_lazy("客户对服务工作的满意度须达到此比例以上。"),
     ),
     PolicyValue(
-        "complaint_handling_working_days",
-        gettext_lazy("投诉处理时限"),
-        "int",
-        3,
-        unit=gettext_lazy("个工作日"),
-        clause="四（三）3",
-        minimum=1,
-        maximum=60,
-        help_text=gettext_lazy("部门负责人须在此时限内组织调查处理并反馈结果。"),
-    ),
-    PolicyValue(
         "login_failure_limit",
         gettext_lazy("登录失败锁定次数"),
         "int",

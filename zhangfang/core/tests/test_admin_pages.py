@@ -69,7 +69,7 @@ def test_non_admins_cannot_write(client, admin):
         (CALENDAR, {"day-date": f"{FAR}-01-02", "day-kind": "holiday"}),
         (reverse("core:calendar_day_delete", args=[day.pk]), {}),
         (DEADLINES, {"year": FAR, "month_1": "20"}),
-        (reverse("core:policy_settings"), {"complaint_handling_working_days": "8"}),
+        (reverse("core:policy_settings"), {"login_lockout_minutes": "8"}),
     ]
     for url, data in posts:
         assert client.post(url, data).status_code == 403, url

@@ -44,7 +44,7 @@ def _current_form_data() -> dict[str, str]:
 @pytest.mark.parametrize(
     ("key", "raw", "value"),
     [
-        ("complaint_handling_working_days", " 8 ", 8),
+        ("login_lockout_minutes", " 8 ", 8),
         ("satisfaction_target_percent", "95.5", Decimal("95.5")),
         ("office_hours_start", "08:30", dt.time(8, 30)),
     ],
@@ -56,8 +56,8 @@ def test_parse(key, raw, value):
 @pytest.mark.parametrize(
     ("key", "raw", "message"),
     [
-        ("complaint_handling_working_days", "abc", "投诉处理时限"),
-        ("complaint_handling_working_days", "0", "不能小于 1"),
+        ("login_lockout_minutes", "abc", "账户锁定时长"),
+        ("login_lockout_minutes", "0", "不能小于 1"),
         ("satisfaction_target_percent", "101", "不能大于 100"),
         ("satisfaction_target_percent", "NaN", "不是有效的值"),
         ("office_hours_start", "25:00", "上班时间"),
@@ -74,17 +74,17 @@ def test_parse_errors_name_the_setting(key, raw, message):
 
 def test_save_stores_only_changed_values_and_audits_them(admin):
     raw = _current_form_data() | {
-        "complaint_handling_working_days": "8",
+        "login_lockout_minutes": "8",
         "login_failure_limit": "6",
     }
     changed = services.policy_settings_save(raw_values=raw, by=admin)
-    assert sorted(changed) == ["complaint_handling_working_days", "login_failure_limit"]
-    assert policy.get("complaint_handling_working_days") == 8
+    assert sorted(changed) == ["login_failure_limit", "login_lockout_minutes"]
+    assert policy.get("login_lockout_minutes") == 8
     assert policy.get("login_failure_limit") == 6
     assert set(PolicySetting.objects.values_list("key", flat=True)) == set(changed)
     events = AuditEvent.objects.filter(object_type="core.policysetting")
     assert {e.object_id: e.changes for e in events} == {
-        "complaint_handling_working_days": {"complaint_handling_working_days": [3, 8]},
+        "login_lockout_minutes": {"login_lockout_minutes": [30, 8]},
         "login_failure_limit": {"login_failure_limit": [5, 6]},
     }
     assert services.policy_settings_save(raw_values=raw, by=admin) == []
@@ -92,13 +92,13 @@ def test_save_stores_only_changed_values_and_audits_them(admin):
 
 def test_save_is_all_or_nothing(admin):
     raw = _current_form_data() | {
-        "complaint_handling_working_days": "8",
+        "login_lockout_minutes": "8",
         "session_idle_minutes": "1",
     }
     with pytest.raises(ValidationError) as caught:
         services.policy_settings_save(raw_values=raw, by=admin)
     assert set(caught.value.message_dict) == {"session_idle_minutes"}
-    assert policy.get("complaint_handling_working_days") == 3
+    assert policy.get("login_lockout_minutes") == 30
     assert not PolicySetting.objects.exists()
     assert not AuditEvent.objects.exists()
 
@@ -114,7 +114,7 @@ def test_office_hours_must_open_before_they_close(admin):
 
 
 def test_page_lists_every_setting_with_clause_unit_default_and_current(admin_client, admin):
-    policy.policy_value_set(key="complaint_handling_working_days", raw="5", by=admin)
+    policy.policy_value_set(key="login_lockout_minutes", raw="5", by=admin)
     response = admin_client.get(PAGE)
     html = response.content.decode()
     rows = {row["field"].name: row for row in response.context["rows"]}
@@ -124,8 +124,8 @@ def test_page_lists_every_setting_with_clause_unit_default_and_current(admin_cli
         if definition.clause:
             assert definition.clause in html
     assert "个工作日" in html and "四（三）3" in html
-    row = rows["complaint_handling_working_days"]
-    assert (row["default"], row["current"]) == (3, 5)
+    row = rows["login_lockout_minutes"]
+    assert (row["default"], row["current"]) == (30, 5)
     assert row["field"].value() == 5
 
 
@@ -140,7 +140,7 @@ def test_page_saves(admin_client):
 
 def test_page_errors_name_the_field_and_save_nothing(admin_client):
     data = _current_form_data() | {
-        "complaint_handling_working_days": "8",
+        "login_lockout_minutes": "8",
         "login_failure_limit": "abc",
     }
     response = admin_client.post(PAGE, data)
@@ -151,7 +151,7 @@ def test_page_errors_name_the_field_and_save_nothing(admin_client):
     html = response.content.decode()
     assert "所有参数均未保存" in html
     assert 'value="abc"' in html  # what was typed is kept
-    assert policy.get("complaint_handling_working_days") == 3
+    assert policy.get("login_lockout_minutes") == 30
 
 
 def test_page_refuses_closing_before_opening(admin_client):
