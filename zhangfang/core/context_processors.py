@@ -96,6 +96,26 @@ NAVIGATION = [
         ],
     ),
     (
+        _("关系维护"),
+        [
+            (_("回访计划"), "care:visit_list", None),
+            (_("回访问题"), "care:visit_problem_list", None),
+            (
+                _("回访率"),
+                "care:visit_rate",
+                {Role.CUSTOMER_SERVICE, Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+            (_("政策资讯"), "care:bulletin_list", None),
+            (_("客户投诉"), "complaints:complaint_list", None),
+            (
+                _("投诉处理及时率"),
+                "complaints:complaint_timeliness",
+                {Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
+            (_("投诉分析"), "complaints:analysis", {Role.DEPARTMENT_HEAD, Role.ADMIN}),
+        ],
+    ),
+    (
         _("合同与收费"),
         [
             (_("收费标准"), "contracts:fee_item_list", None),
@@ -128,6 +148,7 @@ NAVIGATION = [
             (_("申报纳税期限"), "core:filing_deadlines", {Role.ADMIN}),
             (_("制度参数"), "core:policy_settings", {Role.ADMIN}),
             (_("合同模板"), "contracts:template_list", {Role.ADMIN}),
+            (_("客户标签"), "clients:tag_list", {Role.ADMIN, Role.DEPARTMENT_HEAD}),
             (_("获客渠道"), "leads:channel_list", {Role.ADMIN}),
             (_("官网线索值班"), "leads:duty_roster", {Role.ADMIN, Role.DEPARTMENT_HEAD}),
             (_("审计日志"), "core:audit_log", {Role.ADMIN}),
