@@ -106,6 +106,7 @@ NAVIGATION = [
                 {Role.CUSTOMER_SERVICE, Role.DEPARTMENT_HEAD, Role.ADMIN},
             ),
             (_("政策资讯"), "care:bulletin_list", None),
+            (_("客户活动"), "care:event_list", None),
             (_("客户投诉"), "complaints:complaint_list", None),
             (
                 _("投诉处理及时率"),
