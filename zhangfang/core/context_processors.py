@@ -106,6 +106,11 @@ NAVIGATION = [
                 {Role.CUSTOMER_SERVICE, Role.DEPARTMENT_HEAD, Role.ADMIN},
             ),
             (_("政策资讯"), "care:bulletin_list", None),
+            (
+                _("客户祝福"),
+                "care:greeting_preview",
+                {Role.CUSTOMER_SERVICE, Role.DEPARTMENT_HEAD, Role.ADMIN},
+            ),
             (_("客户活动"), "care:event_list", None),
             (_("客户投诉"), "complaints:complaint_list", None),
             (

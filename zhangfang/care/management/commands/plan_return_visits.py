@@ -18,7 +18,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--today",
+            "--date",
+            dest="today",
             help="Plan as if today were this date (YYYY-MM-DD); default: today in Asia/Shanghai.",
         )
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             try:
                 today = dt.date.fromisoformat(options["today"])
             except ValueError as exc:
-                raise CommandError(f"--today: not a date: {options['today']!r}") from exc
+                raise CommandError(f"--date: not a date: {options['today']!r}") from exc
         counts = plan_return_visits(today=today)
         self.stdout.write(
             f"Clients in service: {counts['clients']}; planned {counts['created']} visit(s); "
