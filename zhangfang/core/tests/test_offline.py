@@ -27,9 +27,7 @@ def test_no_template_loads_remote_scripts_or_styles(template):
     assert not REMOTE_ASSET.search(template.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(
-    "template", PAGE_TEMPLATES, ids=lambda p: str(p.relative_to(p.parents[3]))
-)
+@pytest.mark.parametrize("template", PAGE_TEMPLATES, ids=lambda p: str(p.relative_to(p.parents[3])))
 def test_no_inline_styles_or_handlers_that_csp_would_block(template):
     text = template.read_text(encoding="utf-8")
     assert not re.search(r"\sstyle=", text), "CSP style-src 'self' blocks style attributes"
