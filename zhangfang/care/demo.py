@@ -173,7 +173,10 @@ def _visits(clients, contacts, today, rng) -> dict[str, int]:
                 else add_working_days(due, -rng.randrange(0, 3))
             )
             visited_on = min(visited_on, today)
-            opinion, problem = rng.choice(_OPINIONS)
+            # About one visit in seven raises a problem for a department.
+            opinion, problem = rng.choice(
+                [o for o in _OPINIONS if bool(o[1]) == (rng.random() < 0.15)]
+            )
             people = contacts.get(client.pk, [])
             visit = ReturnVisit(
                 client_id=client.pk,
