@@ -174,9 +174,8 @@ def _visits(clients, contacts, today, rng) -> dict[str, int]:
             )
             visited_on = min(visited_on, today)
             # About one visit in seven raises a problem for a department.
-            opinion, problem = rng.choice(
-                [o for o in _OPINIONS if bool(o[1]) == (rng.random() < 0.15)]
-            )
+            raises_problem = rng.random() < 0.15
+            opinion, problem = rng.choice([o for o in _OPINIONS if bool(o[1]) == raises_problem])
             people = contacts.get(client.pk, [])
             visit = ReturnVisit(
                 client_id=client.pk,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -19,7 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from zhangfang.clients.models import Client, ClientStatus, ClientTag, Contact
-from zhangfang.core.calendar import solar_to_lunar
+from zhangfang.core.calendar import lunar_date_label
 from zhangfang.core.scope import ScopePaths, scope_q
 from zhangfang.core.search import normalize_query
 from zhangfang.core.validators import normalize_code
@@ -162,26 +161,6 @@ def client_contacts(client: Client) -> list[Contact]:
             else ""
         )
     return contacts
-
-
-_LUNAR_MONTHS = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
-_LUNAR_DAY_TENS = ("初", "十", "廿", "三")
-_DIGITS = "一二三四五六七八九十"
-
-
-def lunar_date_label(day: dt.date) -> str:
-    """The 农历 month and day of a solar date in Chinese, as a calendar prints it: 四月廿三,
-    闰二月初十, 腊月三十 (the year is left out: a birthday recurs)."""
-    _year, month, lunar_day, leap = solar_to_lunar(day)
-    if lunar_day == 10:
-        day_name = "初十"
-    elif lunar_day == 20:
-        day_name = "二十"
-    elif lunar_day == 30:
-        day_name = "三十"
-    else:
-        day_name = _LUNAR_DAY_TENS[lunar_day // 10] + _DIGITS[lunar_day % 10 - 1]
-    return f"{'闰' if leap else ''}{_LUNAR_MONTHS[month - 1]}月{day_name}"
 
 
 def client_tags(client: Client) -> list[ClientTag]:

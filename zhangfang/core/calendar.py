@@ -47,6 +47,7 @@ __all__ = [
     "is_working_day",
     "local_midnight",
     "lunar_anniversaries",
+    "lunar_date_label",
     "lunar_to_solar",
     "qingming",
     "solar_to_lunar",
@@ -475,6 +476,26 @@ def lunar_anniversaries(month: int, day: int, start: dt.date, end: dt.date) -> l
         if start <= solar <= end:
             found.append(solar)
     return sorted(found)
+
+
+_LUNAR_MONTHS = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
+_LUNAR_DAY_TENS = ("初", "十", "廿", "三")
+_DIGITS = "一二三四五六七八九十"
+
+
+def lunar_date_label(day: dt.date) -> str:
+    """The 农历 month and day of a solar date in Chinese, as a calendar prints it: 四月廿三,
+    闰二月初十, 腊月三十 (the year is left out: a birthday recurs)."""
+    _year, month, lunar_day, leap = solar_to_lunar(day)
+    if lunar_day == 10:
+        day_name = "初十"
+    elif lunar_day == 20:
+        day_name = "二十"
+    elif lunar_day == 30:
+        day_name = "三十"
+    else:
+        day_name = _LUNAR_DAY_TENS[lunar_day // 10] + _DIGITS[lunar_day % 10 - 1]
+    return f"{'闰' if leap else ''}{_LUNAR_MONTHS[month - 1]}月{day_name}"
 
 
 def qingming(year: int) -> dt.date:

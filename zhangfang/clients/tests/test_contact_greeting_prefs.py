@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from zhangfang.clients import services
 from zhangfang.clients.models import Contact
-from zhangfang.clients.selectors import lunar_date_label
 from zhangfang.clients.tests.factories import ContactFactory
 from zhangfang.core import sample_data
+from zhangfang.core.calendar import lunar_date_label
 from zhangfang.core.errors import DomainError
 from zhangfang.core.models import AuditEvent
 from zhangfang.staff.tests.factories import UserFactory

@@ -388,13 +388,21 @@ class Command(BaseCommand):
     def worker(self, options: dict) -> None:
         from django.db import connection
         from django.test import Client as HttpClient
+        from django.test import override_settings
         from django.utils import timezone
 
         from zhangfang.billing.demo import build_demo_billing
         from zhangfang.billing.models import LedgerEntry
+        from zhangfang.care.demo import build_demo_care
+        from zhangfang.care.models import Bulletin, GreetingSend, ReturnVisit
+        from zhangfang.care.services.greetings import send_greetings
+        from zhangfang.care.services.visits import plan_return_visits
         from zhangfang.clients import selectors
         from zhangfang.clients.demo import DEMO_PASSWORD, HUAWEI_NAME, build_demo_firm
         from zhangfang.clients.models import Client, Contact
+        from zhangfang.complaints.demo import build_demo_complaints
+        from zhangfang.complaints.models import Complaint
+        from zhangfang.complaints.services.complaints import escalate_overdue_complaints
         from zhangfang.contracts.demo import build_demo_price_list
         from zhangfang.delivery.demo import build_demo_work
         from zhangfang.delivery.models import WorkItem
@@ -417,7 +425,26 @@ class Command(BaseCommand):
             history_months=options["ledger_months"], render_bodies=False, stdout=self.stdout
         )
         build_demo_work(history_months=options["work_months"], stdout=self.stdout)
+        build_demo_care(stdout=self.stdout)
+        build_demo_complaints(stdout=self.stdout)
         seed_seconds = time.perf_counter() - started
+        # The daily jobs of relationship maintenance over the whole firm: planning return visits
+        # (the demo planned them, so first every planned visit is cancelled to plan afresh),
+        # today's greetings (mail to the in-memory backend: the SMTP server is not ours to time),
+        # then each again, which must do nothing.
+        jobs = {}
+        ReturnVisit.objects.filter(status="planned").delete()
+        for label, job in (
+            ("plan_return_visits", lambda: plan_return_visits()["created"]),
+            ("plan_return_visits again", lambda: plan_return_visits()["created"]),
+            ("send_greetings", lambda: send_greetings()["sent"]),
+            ("send_greetings again", lambda: send_greetings()["sent"]),
+            ("escalate_overdue_complaints", escalate_overdue_complaints),
+        ):
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                started = time.perf_counter()
+                done = job()
+                jobs[label] = {"seconds": time.perf_counter() - started, "result": done}
         # The month's recurring work (budget: 20 s for 10,000 clients): the period after the
         # demo's last, which nothing has generated yet; then again, which must create nothing.
         period = next_month(period_of(timezone.localdate()))
@@ -441,6 +468,7 @@ class Command(BaseCommand):
             "sales": User.objects.get(username="sales1"),
             "finance": User.objects.get(username="finance"),
             "head": User.objects.get(username="head1"),
+            "service": User.objects.get(username="service1"),
         }
         result: dict = {
             "vendor": connection.vendor,
@@ -458,6 +486,10 @@ class Command(BaseCommand):
                 "again_seconds": generate_again_seconds,
             },
             "staff": User.objects.count(),
+            "return_visits": ReturnVisit.objects.count(),
+            "greetings": GreetingSend.objects.count(),
+            "complaints": Complaint.objects.count(),
+            "jobs": jobs,
             "seed_seconds": seed_seconds,
             "login_path": reverse(settings.LOGIN_URL),
             "password": DEMO_PASSWORD,
@@ -504,7 +536,33 @@ class Command(BaseCommand):
                     "standards": reverse("delivery:service_standards"),
                     "workload": reverse("delivery:workload"),
                 }
+            if role == "service":
+                # Relationship maintenance as customer service works it.
+                urls = {
+                    "visits": reverse("care:visit_list"),
+                    "visits_overdue": reverse("care:visit_list") + "?state=overdue",
+                    "visit_problems": reverse("care:visit_problem_list"),
+                    "greetings": reverse("care:greeting_preview"),
+                    "greeting_log": reverse("care:greeting_log"),
+                    "bulletins": reverse("care:bulletin_list"),
+                    "events": reverse("care:event_list"),
+                    "complaints": reverse("complaints:complaint_list"),
+                }
+            if role == "head":
+                latest = Bulletin.objects.order_by("-pk").first()
+                urls.update(
+                    visits=reverse("care:visit_list"),
+                    visit_rate=reverse("care:visit_rate"),
+                    complaints=reverse("complaints:complaint_list"),
+                    complaint_timeliness=reverse("complaints:complaint_timeliness"),
+                    complaint_analysis=reverse("complaints:analysis") + "?period=year",
+                    bulletin=reverse("care:bulletin_detail", args=[latest.pk]),
+                )
             if role == "admin":
+                urls["visits"] = reverse("care:visit_list")
+                urls["complaints"] = reverse("complaints:complaint_list")
+                urls["greetings"] = reverse("care:greeting_preview")
+                urls["complaint_analysis"] = reverse("complaints:analysis") + "?period=year"
                 # The whole firm's board: 10,000 clients in the period.
                 urls["work_board"] = reverse("delivery:work_board")
                 urls["work_overdue"] = reverse("delivery:work_board") + "?overdue=1"
@@ -626,6 +684,20 @@ class Command(BaseCommand):
             standards="standards",
             workload="workload",
         )
+        labels.update(
+            visits="visits",
+            visits_overdue="visits overdue",
+            visit_problems="visit problems",
+            visit_rate="visit rate",
+            greetings="greetings plan",
+            greeting_log="greeting log",
+            bulletins="bulletins",
+            bulletin="bulletin",
+            events="events",
+            complaints="complaints",
+            complaint_timeliness="compl. timely",
+            complaint_analysis="compl. analysis",
+        )
         generation = result["generation"]
         w(
             f"Generating {generation['period']} for {generation['clients']:,} clients: "
@@ -634,6 +706,12 @@ class Command(BaseCommand):
             f"{GENERATION_BUDGET_S:.0f} s); again: {generation['again_created']} new in "
             f"{generation['again_seconds']:.1f} s; {result['work_items']:,} work items in all"
         )
+        w(
+            f"Relationship maintenance: {result['return_visits']:,} return visits, "
+            f"{result['greetings']:,} greetings, {result['complaints']:,} complaints; daily jobs:"
+        )
+        for label, job in result["jobs"].items():
+            w(f"   {label:<30}{job['seconds']:>7.1f} s  ({job['result']})")
         for page in result["pages"]:
             budget = mark(page["queries"] <= QUERY_BUDGET) if page["is_list"] else "—"
             visible = result["users"][page["user"]]["visible"]
