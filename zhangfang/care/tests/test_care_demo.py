@@ -83,9 +83,7 @@ def test_the_demo_complaints_keep_the_register_rules(demo):
         # Every state reached has its step on the timeline.
         assert c.steps.filter(to_status=c.status).exists() or c.status == "registered"
     # Numbers are unique per year and one client complained twice (the repeat analysis).
-    assert (
-        Complaint.objects.values("client").annotate(n=Count("id")).filter(n__gte=2).exists()
-    )
+    assert Complaint.objects.values("client").annotate(n=Count("id")).filter(n__gte=2).exists()
     with time_machine.travel(dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC), tick=False):
         # The demo's overdue complaints are already escalated: the job has nothing to add at
         # level 1 (it may raise one to level 2 if it has waited long enough).

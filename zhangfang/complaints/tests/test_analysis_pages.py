@@ -145,6 +145,10 @@ def test_htmx_request_gets_only_the_body(client, firm):
     response = login(client, firm.staff.admin).get(PAGE, Q4, headers={"HX-Request": "true"})
     assert "<html" not in response.text and 'id="analysis-body"' not in response.text
     assert "<svg" in response.text and "按涉及人员" in response.text
+    # The custom dates outside the swapped body follow the new period (out-of-band swap); they
+    # kept showing the previous period's dates before.
+    assert 'id="id_from" name="from" value="2026-10-01" hx-swap-oob="true"' in response.text
+    assert 'id="id_to" name="to" value="2026-12-31" hx-swap-oob="true"' in response.text
 
 
 def sheet_rows(workbook, title):

@@ -107,7 +107,7 @@ def complaint_analysis(request: HttpRequest) -> HttpResponse:
     }
     template = "complaints/analysis.html"
     if wants_fragment(request):
-        return render(request, f"{template}#body", context)
+        return render(request, f"{template}#body", context | {"fragment": True})
     return render(request, template, context)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhangfang.core import policy
@@ -17,8 +20,18 @@ register = template.Library()
 EXTRA_LABELS = {"roles": _("角色"), "password": _("密码")}
 
 
+#: A moment as the audit trail stores it (``audit.jsonable``: ISO 8601 with its offset).
+_STORED_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+
+
 def _display(value: Any) -> str:
-    """A stored before/after value as text: booleans as 是/否, nothing as an empty string."""
+    """A stored before/after value as text: booleans as 是/否, moments in local time as
+    ``2026-11-27 19:16``, nothing as an empty string."""
+    if isinstance(value, str) and _STORED_MOMENT.match(value):
+        moment = dt.datetime.fromisoformat(value)
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return moment.strftime("%Y-%m-%d %H:%M")
     if value is None:
         return ""
     if value is True:

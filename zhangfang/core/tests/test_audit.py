@@ -175,3 +175,26 @@ def test_log_query_count_is_constant(admin_client, admin, django_assert_num_quer
         admin_client.get(LOG)
     with django_assert_num_queries(LOG_QUERIES):
         admin_client.get(LOG, {"action": "update", "q": "1"}, HTTP_HX_REQUEST="true")
+
+
+def test_timeline_shows_stored_moments_in_local_time_not_iso():
+    """A regression: a recorded 回访时间 showed as "2026-11-27T19:16:00+08:00" on the timeline."""
+    from types import SimpleNamespace
+
+    from zhangfang.core.templatetags.zhangfang import audit_rows
+
+    event = SimpleNamespace(
+        object_type="care.returnvisit",
+        changes={
+            "visited_at": [None, "2026-11-27T11:16:00+00:00"],
+            "due_on": ["2026-11-30", "2026-12-01"],
+            "summary": ["", "T10:00 开会"],
+        },
+    )
+    rows = {row["label"]: row for row in audit_rows(event)}
+    assert rows["回访时间"]["after"] == "2026-11-27 19:16"
+    assert (rows["计划回访日期"]["before"], rows["计划回访日期"]["after"]) == (
+        "2026-11-30",
+        "2026-12-01",
+    )
+    assert rows["回访记录"]["after"] == "T10:00 开会"
