@@ -42,6 +42,7 @@ class ClientEvent(models.Model):
         _("状态"), max_length=10, choices=EventStatus.choices, default=EventStatus.PLANNED
     )
     summary = models.TextField(_("活动总结"), blank=True)
+    cancel_reason = models.TextField(_("取消原因"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)

@@ -62,7 +62,7 @@ EVENT_FIELDS = [
     "speaker",
     "organizer",
 ]
-STATUS_FIELDS = ["status", "summary"]
+STATUS_FIELDS = ["status", "summary", "cancel_reason"]
 INVITE_FIELDS = ["event", "client", "contact"]
 RSVP_FIELDS = ["rsvp", "attendees", "attendee_names"]
 FEEDBACK_FIELDS = ["feedback_rating", "feedback"]
@@ -293,13 +293,14 @@ def event_update(
     return current
 
 
-def _move(event: ClientEvent, status: str, *, by, detail: str, summary: str | None = None):
+def _move(event: ClientEvent, status: str, *, by, detail: str, **texts: str):
+    """Move ``event`` to ``status``, setting the ``texts`` (its summary or cancel reason)."""
     before = audit.snapshot(event, STATUS_FIELDS)
     event.status = status
-    if summary is not None:
-        event.summary = summary
+    for name, value in texts.items():
+        setattr(event, name, value)
     event.version += 1
-    event.save(update_fields=["status", "summary", "version", "updated_at"])
+    event.save(update_fields=["status", *texts, "version", "updated_at"])
     audit.record(
         action="status",
         by=by,
@@ -682,7 +683,7 @@ def _cancel_message(event: ClientEvent, invitation: Invitation, reason: str) -> 
 
 @transaction.atomic
 def event_cancel(*, event: ClientEvent, reason: str, by) -> ClientEvent:
-    """Cancel a planned or inviting event with a reason (kept as the event's summary); every
+    """Cancel a planned or inviting event with a reason; every
     invitee who accepted is e-mailed after the commit, and their links say 活动已取消."""
     current = _lock(event)
     if not can_manage(by, current):
@@ -692,7 +693,7 @@ def event_cancel(*, event: ClientEvent, reason: str, by) -> ClientEvent:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写取消原因。"), field="reason")
-    _move(current, EventStatus.CANCELLED, by=by, detail=_("活动已取消"), summary=reason)
+    _move(current, EventStatus.CANCELLED, by=by, detail=_("活动已取消"), cancel_reason=reason)
     accepted = (
         Invitation.objects.filter(event=current, rsvp=RsvpStatus.ACCEPTED)
         .select_related("client", "contact")

@@ -453,7 +453,11 @@ def test_cancel_emails_only_those_who_accepted(
         services.event_cancel(event=firm.event, reason="x", by=firm.staff.outsider)
     with django_capture_on_commit_callbacks(execute=True):
         event = services.event_cancel(event=firm.event, reason="讲师临时出差", by=firm.staff.head)
-    assert (event.status, event.summary) == (EventStatus.CANCELLED, "讲师临时出差")
+    assert (event.status, event.cancel_reason, event.summary) == (
+        EventStatus.CANCELLED,
+        "讲师临时出差",
+        "",
+    )
     [received] = smtp_server.messages
     assert "wang@acme.example" in received["X-Envelope-To"]
     assert received["Subject"].strip() == "活动取消通知：2026 年度汇算清缴培训会"
