@@ -419,6 +419,31 @@ def _check_staff(staff: User | None) -> None:
         raise DomainError(_("不能安排给已停用的员工。"), field="staff")
 
 
+def move_planned_visits(*, client, field: str, old_user_id: int | None, new_user, by) -> int:
+    """When ``client``'s customer-service member is replaced, give the new member the planned
+    visits the old one was to make (a team hook, run inside the client edit's transaction).
+
+    Visits already made keep who made them; another member's visits are not touched; nothing
+    moves when the post is left empty. One audit event on the client says how many moved.
+    """
+    if field != "customer_service" or new_user is None or old_user_id in (None, new_user.pk):
+        return 0
+    moved = ReturnVisit.objects.filter(
+        client=client, staff_id=old_user_id, status=V.PLANNED
+    ).update(staff=new_user, version=F("version") + 1, updated_at=timezone.now())
+    if moved:
+        audit.record(
+            action="update",
+            by=by,
+            obj=client,
+            changes={
+                _("回访人"): [str(User.objects.filter(pk=old_user_id).first()), str(new_user)]
+            },
+            detail=_("随客服专员调整转交待回访 %(count)s 次") % {"count": moved},
+        )
+    return moved
+
+
 @transaction.atomic
 def visit_create(*, client: Client, due_on: dt.date, staff: User | None = None, by) -> ReturnVisit:
     """Plan a visit by hand (a client asked for one, or a matter needs it).

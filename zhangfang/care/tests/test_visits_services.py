@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from zhangfang.care.models import ProblemStatus, ReturnVisit, ReturnVisitStatus, VisitProblem
 from zhangfang.care.services import visits as services
+from zhangfang.care.tests.factories import ReturnVisitFactory
 from zhangfang.care.tests.factories_visits import at, done_visit, make_firm, serve
 from zhangfang.clients.models import ClientStatus
 from zhangfang.clients.tests.factories import ClientFactory
@@ -23,7 +24,7 @@ from zhangfang.core import policy
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.models import AuditEvent
 from zhangfang.notifications.models import Notification
-from zhangfang.staff.tests.factories import UserFactory
+from zhangfang.staff.tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -512,3 +513,23 @@ def test_problem_permissions(firm, problem, who, resolve, inform):
         problem.status = ProblemStatus.FORWARDED
         with pytest.raises(DomainError):
             services.problem_resolve(problem=problem, result="x", by=user)
+
+
+def test_a_new_customer_service_member_takes_over_the_planned_visits():
+    """Replacing the client's customer-service member on the client form moves the visit still
+    to be made; the visit already made keeps who made it."""
+    from zhangfang.clients.services import client_update
+
+    dept = DepartmentFactory()
+    old, new = (UserFactory(roles=["service"], department=dept) for _ in range(2))
+    admin = UserFactory(roles=["admin"])
+    acme = ClientFactory(department=dept, customer_service=old)
+    done = ReturnVisitFactory(client=acme, staff=old, status=ReturnVisitStatus.DONE)
+    planned = ReturnVisitFactory(client=acme, staff=old)
+    client_update(
+        client=acme, data={"customer_service": new}, expected_version=acme.version, by=admin
+    )
+    planned.refresh_from_db()
+    done.refresh_from_db()
+    assert (planned.staff, done.staff) == (new, old)
+    assert AuditEvent.objects.filter(detail__contains="转交待回访 1 次").exists()

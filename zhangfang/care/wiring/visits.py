@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhangfang.clients import team_hooks as client_team_hooks
 from zhangfang.core import policy
 from zhangfang.core.dashboard import Panel
 from zhangfang.core.dashboard import register as register_panel
@@ -110,3 +111,13 @@ def _visits_panel(request):
 
 
 register_panel(Panel("care_visits", "care/visit_panel.html", _visits_panel, order=18))
+
+
+def _move_planned_visits(**change):
+    from zhangfang.care.services.visits import move_planned_visits
+
+    return move_planned_visits(**change)
+
+
+# A new customer-service member takes over the client's planned return visits.
+client_team_hooks.register(_move_planned_visits)
