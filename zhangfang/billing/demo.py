@@ -35,7 +35,7 @@ from zhangfang.billing.models import (
     Payment,
     PaymentMethod,
 )
-from zhangfang.billing.services.bills import BILL_PREFIX, add_months
+from zhangfang.billing.services.bills import BILL_PREFIX
 from zhangfang.billing.services.payments import RECEIPT_PREFIX
 from zhangfang.clients.models import Client, ClientStatus
 from zhangfang.contracts.models import (
@@ -49,6 +49,7 @@ from zhangfang.contracts.models import (
     PaymentTerm,
 )
 from zhangfang.contracts.pricing import bookkeeping_item, cycle_charge, price_list_on
+from zhangfang.core.calendar import add_months
 from zhangfang.core.models import NumberSequence
 from zhangfang.staff.models import User
 

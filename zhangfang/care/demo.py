@@ -44,13 +44,13 @@ from zhangfang.care.models import (
 )
 from zhangfang.care.services.visits import (
     Schedule,
-    add_months,
     interval_months,
     next_due_on,
     on_or_after_working_day,
 )
 from zhangfang.clients.models import Client, ClientStatus, Contact
 from zhangfang.core.calendar import (
+    add_months,
     add_working_days,
     lunar_anniversaries,
     lunar_to_solar,

@@ -21,6 +21,7 @@ cache read (the version) and, the first time a year is touched, two queries.
 
 from __future__ import annotations
 
+import calendar as pycalendar
 import datetime as dt
 import threading
 import uuid
@@ -39,6 +40,7 @@ from zhangfang.core import policy
 
 __all__ = [
     "OFFICIAL_FILING_DEADLINES",
+    "add_months",
     "add_office_hours",
     "add_working_days",
     "filing_deadline",
@@ -433,6 +435,14 @@ def year_has_schedule(year: int) -> bool:
 def years_missing_schedule(years: Iterable[int]) -> list[int]:
     """The years among ``years`` without a holiday schedule, sorted, each once."""
     return [year for year in sorted(set(years)) if not year_has_schedule(year)]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (or earlier); the 31st becomes the month's last day when it
+    has none (contract terms, billing schedules, return-visit intervals)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, pycalendar.monthrange(year, month)[1]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from zhangfang.clients.models import ClientStatus
 from zhangfang.clients.tests.factories import ClientFactory, ContactFactory
 from zhangfang.contracts.models import ContractTemplate
 from zhangfang.contracts.tests.factories import standard_payment_terms, standard_price_list
+from zhangfang.core.calendar import add_months
 from zhangfang.e2e.conftest import _CSP_LISTENER, TIMEOUT_MS, BrowserLog
 from zhangfang.staff.tests.factories import DepartmentFactory, UserFactory
 
@@ -51,12 +52,6 @@ SCAN_PDF = (
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The first of the month ``months`` after ``day``'s month (``day`` is a first)."""
-    index = day.month - 1 + months
-    return dt.date(day.year + index // 12, index % 12 + 1, 1)
 
 
 def rmb(amount: Decimal) -> str:

@@ -14,7 +14,6 @@ Bill statuses move only here and in the payments services::
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import Decimal
 
@@ -38,6 +37,7 @@ from zhangfang.clients.models import Client
 from zhangfang.contracts.models import CYCLE_MONTHS, FeeKind, FeeUnit
 from zhangfang.contracts.pricing import cycle_charge
 from zhangfang.core import audit
+from zhangfang.core.calendar import add_months
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.numbering import yearly_number
 
@@ -66,13 +66,6 @@ BILL_FIELDS = [
 #: Contract statuses in which the schedule may be made: the contracts chapter calls
 #: contract_bills_schedule while signing, before or after it moves the status on.
 SCHEDULABLE_CONTRACT_STATUSES = ("approved", "signed", "active")
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later; the 31st becomes the month's last day when it has none."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _new_bill(*, issued_on: dt.date, **fields) -> Bill:

@@ -18,7 +18,6 @@ from zhangfang.billing.models import (
     LedgerEntry,
 )
 from zhangfang.billing.services.bills import (
-    add_months,
     bills_issue_scheduled,
     contract_bills_schedule,
 )
@@ -26,6 +25,7 @@ from zhangfang.billing.tests.factories import finance_user, signed_contract
 from zhangfang.contracts.models import ContractLine, ContractStatus, FeeKind, FeeUnit, PaymentCycle
 from zhangfang.contracts.pricing import cycle_charge
 from zhangfang.contracts.tests.factories import ContractFactory
+from zhangfang.core.calendar import add_months
 from zhangfang.core.errors import DomainError
 from zhangfang.core.models import AuditEvent
 

@@ -8,7 +8,6 @@ go through one service per transition.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from zhangfang.care.wiring.visits import (
 from zhangfang.clients.models import Client, ClientStatus, ImportanceTier
 from zhangfang.contracts.models import Contract
 from zhangfang.core import audit, policy
-from zhangfang.core.calendar import add_working_days, is_working_day
+from zhangfang.core.calendar import add_months, add_working_days, is_working_day
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.roles import is_admin_or_head_of
 from zhangfang.delivery.services.generation import SERVING_CONTRACTS
@@ -143,13 +142,6 @@ def problem_actions(user, problem: VisitProblem) -> dict[str, bool]:
 # ---------------------------------------------------------------------------------------------
 # The schedule
 # ---------------------------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later; the 31st becomes the month's last day when it has none."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def on_or_after_working_day(day: dt.date) -> dt.date:

@@ -24,7 +24,6 @@ Status moves::
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 from collections.abc import Iterable
@@ -50,6 +49,7 @@ from zhangfang.contracts.models import (
 )
 from zhangfang.contracts.selectors import contracts as selectors
 from zhangfang.core import audit, policy
+from zhangfang.core.calendar import add_months
 from zhangfang.core.editing import apply_edit, lock_version
 from zhangfang.core.errors import DomainError, TransitionNotAllowed
 from zhangfang.core.money import format_rmb
@@ -91,13 +91,6 @@ EDIT_FIELDS = ["start_date", "end_date", "payment_method", "body"]
 
 
 # -- small helpers ----------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later; the 31st becomes the month's last day when it has none."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def end_date_for(start: dt.date, term_months: int) -> dt.date:
