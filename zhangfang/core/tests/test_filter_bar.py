@@ -87,7 +87,12 @@ def test_a_radio_field_is_a_row_of_buttons_with_one_checked():
     assert '<div class="btn-group" role="group" aria-label="范围">' in html
     assert 'name="view" id="id_view_current" value="current">' in html
     assert 'name="view" id="id_view_all" value="all" checked>' in html
-    assert '<label class="btn btn-outline-primary" for="id_view_all">全部</label>' in html
+    # The labels never wrap, and the group's column is as wide as they are (in a column sized
+    # for a select each label wrapped a character a line).
+    assert (
+        '<label class="btn btn-outline-primary text-nowrap" for="id_view_all">全部</label>' in html
+    )
+    assert '<div class="col-12 col-md-auto">' in html
     assert "<select" not in html
 
 
