@@ -329,7 +329,7 @@ def test_tampered_or_foreign_tokens_name_nothing(firm, invited):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_replies_for_the_last_seat_cannot_both_win():
     with time_machine.travel(NOW, tick=False):
         firm = event_firm()

@@ -455,7 +455,7 @@ def test_a_salesperson_keeps_seeing_the_plans_they_drafted(firm):
 # -- a real double submit (PostgreSQL: row locks across connections) ---------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_answers_at_the_same_moment_record_one(firm):
     import threading
 
