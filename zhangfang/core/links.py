@@ -30,3 +30,16 @@ def absolute_url(path: str, base_url: str = "") -> str:
     """``path`` as a link a client can open from outside: on ``base_url`` (``https://host``, from
     the request when there is one) or else on the ``SITE_URL`` setting (periodic jobs)."""
     return f"{(base_url or settings.SITE_URL).rstrip('/')}{path}"
+
+
+def request_base_url(request) -> str:
+    """``https://host`` of this site as the request reached it, so a link sent from a page
+    opens from outside (a periodic job has no request: :func:`absolute_url` falls back to
+    ``SITE_URL``)."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def no_index(response):
+    """Keep a client's link page out of search engines (the link is the only key to it)."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -30,7 +30,7 @@ from zhangfang.care.models import (
 from zhangfang.care.selectors import bulletins as selectors
 from zhangfang.care.selectors.targeting import Target
 from zhangfang.care.services import bulletins as services
-from zhangfang.core import audit
+from zhangfang.core import audit, links
 from zhangfang.core.errors import DomainError
 from zhangfang.core.excel import xlsx_response
 from zhangfang.core.forms import save_edit, submit
@@ -50,11 +50,6 @@ DELIVERY_COLOURS = {
     DeliveryStatus.FAILED: "danger",
     DeliveryStatus.SKIPPED: "secondary",
 }
-
-
-def _base_url(request) -> str:
-    """``https://host`` of this site, so the links in the messages open from outside."""
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def access_bulletin(user, pk: int) -> Bulletin:
@@ -257,7 +252,7 @@ def bulletin_publish(request, pk: int):
     bulletin = access_bulletin(request.user, pk)
     try:
         result = services.bulletin_publish(
-            bulletin=bulletin, by=request.user, base_url=_base_url(request)
+            bulletin=bulletin, by=request.user, base_url=links.request_base_url(request)
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -290,7 +285,7 @@ def bulletin_retry(request, pk: int):
     bulletin = access_bulletin(request.user, pk)
     try:
         result = services.bulletin_retry_failed(
-            bulletin=bulletin, by=request.user, base_url=_base_url(request)
+            bulletin=bulletin, by=request.user, base_url=links.request_base_url(request)
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -353,11 +348,6 @@ def bulletin_export(request, pk: int):
 # ---------------------------------------------------------------------------------------------
 
 
-def _no_index(response):
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD"])
@@ -367,12 +357,12 @@ def bulletin_public(request, token: str):
     a HEAD request (link checkers of mail servers)."""
     delivery = services.delivery_from_token(token)
     if delivery is None:
-        return _no_index(
+        return links.no_index(
             render(request, "care/bulletin_public.html", {"invalid": True}, status=404)
         )
     if request.method == "GET" and not request.user.is_authenticated:
         services.bulletin_open(delivery=delivery)
-    return _no_index(
+    return links.no_index(
         render(request, "care/bulletin_public.html", {"b": delivery.bulletin, "d": delivery})
     )
 

@@ -34,6 +34,7 @@ from zhangfang.care.models import ClientEvent, EventKind, EventStatus, Invitatio
 from zhangfang.care.selectors import events as selectors
 from zhangfang.care.services import events as services
 from zhangfang.clients.picker import client_picker
+from zhangfang.core import links
 from zhangfang.core.errors import DomainError
 from zhangfang.core.forms import add_service_error, save_edit, submit
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
@@ -61,11 +62,6 @@ RSVP_COLOURS = {
 
 #: Link states whose link a member of staff may still pass on to the client.
 LIVE_LINKS = (services.LINK_OPEN, services.LINK_FEEDBACK)
-
-
-def _base_url(request) -> str:
-    """``https://host`` of this site, so a link e-mailed to a client opens from outside."""
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def access_event(pk: int) -> ClientEvent:
@@ -204,7 +200,7 @@ def _detail(request, event: ClientEvent, *, cancel_form: CancelForm | None = Non
         ),
         per_page=INVITATION_PAGE_SIZE,
     )
-    base_url = _base_url(request)
+    base_url = links.request_base_url(request)
     # The rows shown are the ones this user may record phone feedback for, if they write at all.
     can_phone_feedback = services.can_write(user)
     for row in page.object_list:
@@ -314,13 +310,16 @@ def event_invite(request, pk: int):
         try:
             if request.POST.get("mode") == "client" and chosen is not None:
                 result = services.event_invite(
-                    event=event, client=chosen, by=user, base_url=_base_url(request)
+                    event=event, client=chosen, by=user, base_url=links.request_base_url(request)
                 )
                 _invite_messages(request, result)
                 return redirect("care:event_detail", pk=event.pk)
             if target_form.is_valid():
                 result = services.event_invite(
-                    event=event, target=target_form.target(), by=user, base_url=_base_url(request)
+                    event=event,
+                    target=target_form.target(),
+                    by=user,
+                    base_url=links.request_base_url(request),
                 )
                 _invite_messages(request, result)
                 return redirect("care:event_detail", pk=event.pk)
@@ -472,13 +471,8 @@ MESSAGE_STATUS = {
 }
 
 
-def _no_index(response):
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 def _message_page(request, kind: str, *, invitation: Invitation | None = None, status=None):
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "care/rsvp_message.html",
@@ -516,7 +510,7 @@ def _public_feedback(request, invitation: Invitation):
             add_service_error(form, error)
         else:
             return _message_page(request, "feedback_thanks", invitation=invitation, status=200)
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "care/rsvp_feedback.html",
@@ -547,7 +541,7 @@ def _public_rsvp(request, invitation: Invitation):
         else:
             invitation.refresh_from_db()
             return _message_page(request, invitation.rsvp, invitation=invitation, status=200)
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "care/rsvp_public.html",

@@ -28,6 +28,7 @@ from zhangfang.care.forms.greetings import (
 from zhangfang.care.models import GreetingDay, GreetingStatus, GreetingTemplate
 from zhangfang.care.selectors import greetings as selectors
 from zhangfang.care.services import greetings as services
+from zhangfang.core import links
 from zhangfang.core.forms import save_edit, submit
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
 from zhangfang.core.permissions import role_required
@@ -293,13 +294,8 @@ def greeting_day_toggle(request, pk: int):
 # ---------------------------------------------------------------------------------------------
 
 
-def _no_index(response):
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 def _optout_message(request, kind: str, *, status: int, contact=None):
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "care/greeting_optout_message.html",
@@ -326,7 +322,7 @@ def greeting_optout(request, token: str):
         if services.greetings_opt_out(contact=contact):
             return _optout_message(request, "done", status=200, contact=contact)
         return _optout_message(request, "already", status=410, contact=contact)
-    return _no_index(
+    return links.no_index(
         render(request, "care/greeting_optout.html", {"contact": contact, "form": form})
     )
 

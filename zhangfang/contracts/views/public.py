@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from zhangfang.contracts.forms.plans import PlanResponseForm
 from zhangfang.contracts.selectors.plans import version_figures
 from zhangfang.contracts.services import plans as services
+from zhangfang.core import links
 from zhangfang.core.errors import DomainError
 
 #: The HTTP status of each page of a link that cannot be answered (the texts are in the
@@ -33,13 +34,8 @@ MESSAGE_STATUS = {
 }
 
 
-def _no_index(response):
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 def _message_page(request, kind: str, *, owner=None):
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "contracts/public_plan_message.html",
@@ -99,7 +95,7 @@ def public_plan(request, token: str):
                 messages.success(request, _("感谢您的答复，我们已收到。"))
             return redirect("contracts:public_plan", token)
         status = 400
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "contracts/public_plan.html",

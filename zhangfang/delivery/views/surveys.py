@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhangfang.clients.picker import client_picker
-from zhangfang.core import policy
+from zhangfang.core import links, policy
 from zhangfang.core.errors import DomainError
 from zhangfang.core.forms import add_service_error
 from zhangfang.core.listing import FilterBar, FilterField, ListState, wants_fragment
@@ -50,11 +50,6 @@ staff_roles = role_required(*Role.values)
 
 RATING_LABELS = dict(RATING_CHOICES)
 FOLLOW_UP_COLOURS = {FollowUpStatus.OPEN: "warning", FollowUpStatus.CLOSED: "success"}
-
-
-def _base_url(request) -> str:
-    """``https://host`` of this site, so a link e-mailed to a client opens from outside."""
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def survey_link(request, survey: Survey) -> str:
@@ -165,7 +160,7 @@ def survey_send(request):
                 contact=form.cleaned_data["contact"],
                 period=form.cleaned_data["period"],
                 by=request.user,
-                base_url=_base_url(request),
+                base_url=links.request_base_url(request),
             )
         except DomainError as error:
             add_service_error(form, error)
@@ -193,7 +188,10 @@ def survey_send_batch(request):
     if form.is_valid():
         try:
             sent = services.surveys_send_batch(
-                user=request.user, period=period, by=request.user, base_url=_base_url(request)
+                user=request.user,
+                period=period,
+                by=request.user,
+                base_url=links.request_base_url(request),
             )
         except DomainError as error:
             messages.error(request, error.message)
@@ -328,13 +326,8 @@ def follow_up_close(request, pk: int):
 MESSAGE_STATUS = {"invalid": 404, services.LINK_EXPIRED: 410, services.LINK_ANSWERED: 410}
 
 
-def _no_index(response):
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 def _message_page(request, kind: str, *, survey: Survey | None = None, status: int | None = None):
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "delivery/survey_public_message.html",
@@ -374,7 +367,7 @@ def survey_public(request, token: str):
             add_service_error(form, error)
         else:
             return _message_page(request, "thanks", survey=survey, status=200)
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "delivery/survey_public.html",

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhangfang.clients.permissions import access_client
+from zhangfang.core import links
 from zhangfang.core.errors import ConcurrentEditError, DomainError
 from zhangfang.core.forms import add_service_error, submit
 from zhangfang.delivery.forms.work_items import (
@@ -222,10 +223,6 @@ def work_item_detail(request, pk: int):
 Call = Callable[[WorkItem, dict, Any, Any], Any]
 
 
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 #: Each action: the service call and the message on success.
 ACTIONS: dict[str, tuple[Call, Any]] = {
     "start": (
@@ -295,7 +292,7 @@ ACTIONS: dict[str, tuple[Call, Any]] = {
     ),
     "estimate-send": (
         lambda item, data, by, request: confirmations.tax_confirmation_send(
-            item=item, by=by, base_url=_base_url(request)
+            item=item, by=by, base_url=links.request_base_url(request)
         ),
         gettext_lazy("已发送给客户确认，请复制确认链接发给客户。"),
     ),
@@ -361,13 +358,8 @@ MESSAGE_STATUS = {
 }
 
 
-def _no_index(response):
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 def _message_page(request, kind: str, confirmation=None, *, status: int | None = None):
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "delivery/tax_confirm_message.html",
@@ -429,7 +421,7 @@ def tax_confirm_public(request, token: str):
         else:
             status = 400
     item = confirmation.item
-    return _no_index(
+    return links.no_index(
         render(
             request,
             "delivery/tax_confirm_public.html",
